@@ -1,0 +1,14 @@
+/* patches.h: the libpatches umbrella header
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "patches-error.h"
+#include "ops/patches-value.h"
+#include "ops/patches-pointer.h"
+#include "ops/patches-delta.h"
+#include "ops/patches-text.h"
+#include "ops/patches-op.h"
+#include "ops/patches-patch.h"
