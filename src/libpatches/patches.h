@@ -12,3 +12,4 @@
 #include "ops/patches-text.h"
 #include "ops/patches-op.h"
 #include "ops/patches-patch.h"
+#include "ops/patches-fractional.h"
