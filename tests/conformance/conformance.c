@@ -34,8 +34,16 @@ conformance_check_value (const char   *what,
 
   if (got == NULL && expect == NULL)
     return TRUE;
-  if (got != NULL && expect != NULL && patches_value_equal (got, expect))
-    return TRUE;
+  if (got != NULL && expect != NULL)
+    {
+      /* Compare JSON forms: the vectors were recorded as JSON, where a
+       * non-finite number (kept in memory, as JavaScript does) is null. */
+      g_autofree char *text = patches_value_to_json (got);
+      g_autoptr(PatchesValue) reparsed = patches_value_parse (text, -1, NULL);
+
+      if (reparsed != NULL && patches_value_equal (reparsed, expect))
+        return TRUE;
+    }
 
   g = json_or_absent (got);
   e = json_or_absent (expect);

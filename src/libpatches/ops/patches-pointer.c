@@ -294,6 +294,24 @@ patches_pointer_lookup (PatchesValue *doc,
   return cur;
 }
 
+/* Names every JavaScript object inherits from Object.prototype: the `in`
+ * operator behind soft writes finds them on any object or array (a quirk
+ * the reference has, OPERATIONS.md §2.5 and §16 #4). */
+static gboolean
+is_inherited_name (const char *key)
+{
+  static const char * const names[] = {
+    "constructor", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable",
+    "toLocaleString", "toString", "valueOf", "__proto__", "__defineGetter__",
+    "__defineSetter__", "__lookupGetter__", "__lookupSetter__",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (strcmp (key, names[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /**
  * patches_pointer_exists:
  * @doc: (nullable): a document
@@ -335,7 +353,9 @@ patches_pointer_exists (PatchesValue *doc,
           return TRUE;
         }
       if (kind == PATCHES_VALUE_TEXT)
-        return strcmp (keys[i], "ops") == 0 && keys[i + 1] == NULL;
+        return (strcmp (keys[i], "ops") == 0 || is_inherited_name (keys[i])) && keys[i + 1] == NULL;
+      if (keys[i + 1] == NULL && is_inherited_name (keys[i]))
+        return TRUE;
       cur = property_get (cur, keys[i]);
       if (cur == NULL)
         return FALSE;
