@@ -13,3 +13,6 @@
 #include "ops/patches-op.h"
 #include "ops/patches-patch.h"
 #include "ops/patches-fractional.h"
+#include "ot/patches-change.h"
+#include "ot/patches-ot.h"
+#include "ot/patches-batch.h"

@@ -429,8 +429,22 @@ patches_op_write_json (const PatchesOp *self,
 gsize
 patches_op_json_size (const PatchesOp *self)
 {
-  g_autoptr(PatchesValue) value = patches_op_to_value (self);
+  g_autoptr(PatchesValue) value = NULL;
 
+  if (self->value == NULL && self->delta_parsed && self->delta != NULL && self->extra == NULL)
+    {
+      /* {"op":NAME,"path":PATH,"value":DELTA[,"soft":SOFT]} */
+      gsize size = strlen ("{\"op\":,\"path\":,\"value\":}") +
+                   patches_js_string_size (self->name, -1) +
+                   patches_js_string_size (self->path, -1) +
+                   patches_delta_json_size (self->delta);
+
+      if (self->soft != NULL)
+        size += strlen (",\"soft\":") + patches_value_json_size (self->soft);
+      return size;
+    }
+
+  value = patches_op_to_value (self);
   return patches_value_json_size (value);
 }
 

@@ -1040,6 +1040,11 @@ js_format_number (char   buf[40],
       return 1;
     }
 
+  /* Integers below 2^53 print as themselves (timestamps, revisions,
+   * lengths: most numbers on the wire). */
+  if (value == (double) (gint64) value && fabs (value) < 9007199254740992.0)
+    return g_snprintf (buf, 40, "%" G_GINT64_FORMAT, (gint64) value);
+
   negative = value < 0;
   if (negative)
     value = -value;
