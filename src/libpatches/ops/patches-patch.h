@@ -127,7 +127,8 @@ gboolean       patches_patch_apply        (const PatchesPatch *self,
 PatchesPatch  *patches_patch_transform    (const PatchesPatch *self,
                                            const PatchesPatch *other,
                                            gboolean            other_ops_first) G_GNUC_WARN_UNUSED_RESULT;
-PatchesPatch  *patches_patch_compose      (const PatchesPatch *self) G_GNUC_WARN_UNUSED_RESULT;
+PatchesPatch  *patches_patch_compose      (const PatchesPatch *self,
+                                           GError            **error) G_GNUC_WARN_UNUSED_RESULT;
 PatchesPatch  *patches_patch_invert       (const PatchesPatch *self,
                                            PatchesValue       *doc,
                                            GError            **error) G_GNUC_WARN_UNUSED_RESULT;
