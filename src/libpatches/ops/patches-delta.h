@@ -36,8 +36,12 @@ typedef enum {
  * @embed: (nullable): value of an embed insert (any non-string JSON value)
  * @attributes: (nullable): attribute object, or %NULL when absent
  *
- * One run of a delta.  An insert has either @text or @embed (an insert
- * whose JSON had no usable `insert` member has neither and length 1).
+ * One run of a delta.  An insert has either @text (never %NULL for a text
+ * insert, even an empty one) or @embed (length 1); an insert with neither
+ * can only be built in C and behaves like the reference's op whose
+ * `insert` is undefined (length 1).  patches_delta_from_value() rejects
+ * such ops.  @attributes may hold members whose value is the "undefined"
+ * marker of patches-delta-private.h; JSON output leaves them out.
  */
 typedef struct {
   PatchesDeltaOpKind  kind;

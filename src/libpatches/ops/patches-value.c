@@ -1154,6 +1154,21 @@ patches_js_append_string (GString    *out,
       guchar c = *p;
       const char *esc = NULL;
 
+      /* A lone surrogate kept as WTF-8 (ED A0..BF xx) is written the way
+       * JSON.stringify writes it: \udXXX. */
+      if (c == 0xED && p + 2 < end && ((guchar) p[1] & 0xE0) == 0xA0)
+        {
+          guint unit = 0xD000 | (((guchar) p[1] & 0x3F) << 6) | ((guchar) p[2] & 0x3F);
+          char u[7] = { '\\', 'u', 'd', hex_digits[(unit >> 8) & 15], hex_digits[(unit >> 4) & 15],
+                        hex_digits[unit & 15], 0 };
+
+          g_string_append_len (out, run, p - run);
+          g_string_append_len (out, u, 6);
+          p += 2;
+          run = p + 1;
+          continue;
+        }
+
       if (c >= 0x20 && c != '"' && c != '\\')
         continue;
 
@@ -1195,7 +1210,12 @@ patches_js_string_size (const char *utf8,
     {
       guchar c = utf8[i];
 
-      if (c >= 0x20 && c != '"' && c != '\\')
+      if (c == 0xED && i + 2 < len && ((guchar) utf8[i + 1] & 0xE0) == 0xA0)
+        {
+          size += 6;   /* a lone surrogate, written \udXXX */
+          i += 2;
+        }
+      else if (c >= 0x20 && c != '"' && c != '\\')
         size++;
       else if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
         size += 2;
