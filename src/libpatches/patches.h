@@ -16,3 +16,4 @@
 #include "ot/patches-change.h"
 #include "ot/patches-ot.h"
 #include "ot/patches-batch.h"
+#include "ot/patches-commit.h"
