@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "patches-error.h"
+#include "patches-json-scan-private.h"
 #include "patches-text.h"
 #include "patches-value.h"
 #include "patches-value-private.h"
@@ -1005,6 +1006,28 @@ patches_value_parse (const char  *json,
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *rewritten = NULL;
+  gsize rewritten_length = 0;
+
+  if (length < 0)
+    length = strlen (json);
+
+  /* json-glib accepts more than JSON.parse does and recurses without a
+   * limit; a strict linear pass first refuses what JavaScript refuses,
+   * bounds the nesting depth and turns integers past 64 bits into
+   * doubles, as JavaScript reads them. */
+  if (!patches_json_scan (json, length, PATCHES_JSON_SCAN_MAX_DEPTH,
+                          &rewritten, &rewritten_length, &local_error))
+    {
+      g_set_error (error, PATCHES_ERROR, PATCHES_ERROR_INVALID_JSON,
+                   "Invalid JSON: %s", local_error->message);
+      return NULL;
+    }
+  if (rewritten != NULL)
+    {
+      json = rewritten;
+      length = rewritten_length;
+    }
 
   if (!json_parser_load_from_data (parser, json, length, &local_error))
     {
