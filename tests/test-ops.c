@@ -209,6 +209,22 @@ test_apply_catalogue (void)
   check_apply ("{}", "[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":\"abc\"}]", PATCHES_APPLY_STRICT, "error:");
 }
 
+/* Found by fuzz-patch: a write through an index two billion past the end
+ * of an array tried to fill the gap with nulls. */
+static void
+test_apply_huge_array_gap (void)
+{
+  check_apply ("{\"name\":[[\"beta\"],3]}",
+               "[{\"op\":\"add\",\"path\":\"/name/1999999999/x\",\"value\":1}]",
+               PATCHES_APPLY_STRICT, "error:");
+  check_apply ("{\"name\":[[\"beta\"],3]}",
+               "[{\"op\":\"add\",\"path\":\"/name/1999999999/x\",\"value\":1}]",
+               PATCHES_APPLY_DEFAULT, "{\"name\":[[\"beta\"],3]}");
+  /* A modest hole is still filled as JavaScript's JSON would show it. */
+  check_apply ("{\"arr\":[1]}", "[{\"op\":\"add\",\"path\":\"/arr/3/x\",\"value\":2}]",
+               PATCHES_APPLY_STRICT, "{\"arr\":[1,null,null,{\"x\":2}]}");
+}
+
 static void
 test_apply_error_names_op (void)
 {
@@ -372,6 +388,7 @@ main (int   argc,
   g_test_add_func ("/ops/parse/errors", test_parse_errors);
   g_test_add_func ("/ops/apply/catalogue", test_apply_catalogue);
   g_test_add_func ("/ops/apply/error-names-op", test_apply_error_names_op);
+  g_test_add_func ("/ops/apply/huge-array-gap", test_apply_huge_array_gap);
   g_test_add_func ("/ops/apply/copy-on-write", test_apply_copy_on_write_property);
 
   return g_test_run ();

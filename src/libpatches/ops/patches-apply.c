@@ -18,6 +18,11 @@
 #include "patches-text.h"
 #include "patches-value-private.h"
 
+/* Largest hole a write past the end of an array may leave (see
+ * walk_create()).  A deliberate limit: the reference would build a sparse
+ * array whose JSON form no peer could hold. */
+#define MAX_ARRAY_GAP 100000
+
 /* What one op handler returns (§1.6, §4.3). */
 typedef enum {
   OP_OK,
@@ -324,8 +329,13 @@ walk_create (Apply           *ap,
                 patches_value_array_append (cur, new_container (add_flavour, p->keys[i + 1]));
               index = patches_value_array_get_length (cur) - 1;
             }
-          else if (!is_canonical_index (key, &index) || index > G_MAXUINT32 / 2)
+          else if (!is_canonical_index (key, &index))
             return OP_OK;   /* a named property of an array: lost */
+
+          /* JavaScript makes a sparse array here; its JSON has a null per
+           * hole.  Refuse gaps that would take gigabytes to represent. */
+          if (index > len + MAX_ARRAY_GAP)
+            return fail (ap, OP_FAILED, "array index %s is too far past the end (%u elements)", key, len);
 
           if (index >= patches_value_array_get_length (cur))
             patches_value_array_set (cur, (guint) index, new_container (add_flavour, p->keys[i + 1]));
@@ -364,7 +374,8 @@ container_store (PatchesValue *container,
 
       if (strcmp (key, "-") == 0)
         patches_value_array_append (container, value);
-      else if (is_canonical_index (key, &index) && index <= G_MAXUINT32 / 2)
+      else if (is_canonical_index (key, &index) &&
+               index <= patches_value_array_get_length (container) + MAX_ARRAY_GAP)
         patches_value_array_set (container, (guint) index, value);
       else
         patches_value_unref (value);   /* a named array property: lost */
