@@ -1,0 +1,17 @@
+/* patches-server-store-private.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <sqlite3.h>
+
+#include "patches-server-store.h"
+
+G_BEGIN_DECLS
+
+/* The store's connection, for tests and maintenance tools only */
+sqlite3 *patches_server_store_get_database (PatchesServerStore *self);
+
+G_END_DECLS
