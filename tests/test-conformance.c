@@ -116,11 +116,9 @@ main (int   argc,
   if (vectors == NULL)
     {
       const char *srcdir = g_getenv ("G_TEST_SRCDIR");
-      vectors = g_build_filename (srcdir ? srcdir : ".", "conformance", NULL);
-      skip_dir = g_strdup (vectors);
+      vectors = g_build_filename (srcdir ? srcdir : TESTS_SRCDIR, "conformance", NULL);
     }
-  else
-    skip_dir = g_strdup (vectors);
+  skip_dir = g_strdup (vectors);
 
   skips = load_skips (skip_dir);
 
@@ -178,6 +176,12 @@ main (int   argc,
       total_passed += passed;
       total_failed += failed;
       total_skipped += skipped;
+    }
+
+  if (total_passed + total_failed + total_skipped == 0)
+    {
+      g_printerr ("No vector files (SUITE.json) found in %s\n", vectors);
+      total_failed = 1;
     }
 
   if (total_skipped > 0)
