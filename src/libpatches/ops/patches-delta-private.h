@@ -97,4 +97,18 @@ char               *patches_utf16_to_utf8          (const gunichar2 *text,
                                                     gsize            length,
                                                     gsize           *out_len) G_GNUC_WARN_UNUSED_RESULT;
 
+/* JSON member order of single ops, for the rich-text rope
+ * (patches-text.c), which takes documents apart into runs and rebuilds
+ * them: JSON.stringify writes "attributes" first for an op the reference
+ * built as a partial piece (OpIterator.next), and the rope has to give
+ * back the same bytes. */
+gboolean            patches_delta_get_attributes_first (const PatchesDelta   *self,
+                                                        guint                 index);
+void                patches_delta_push_ordered         (PatchesDelta         *self,
+                                                        const PatchesDeltaOp *op,
+                                                        gboolean              attributes_first);
+void                patches_delta_append_raw_ordered   (PatchesDelta         *self,
+                                                        const PatchesDeltaOp *op,
+                                                        gboolean              attributes_first);
+
 G_END_DECLS

@@ -2467,3 +2467,61 @@ patches_delta_json_size (const PatchesDelta *self)
 
   return size;
 }
+
+/* ------------------------------------------------------------------ */
+/* Member order hooks for the rich-text rope (patches-text.c)          */
+/* ------------------------------------------------------------------ */
+
+/**
+ * patches_delta_get_attributes_first:
+ * @self: a #PatchesDelta
+ * @index: op position
+ *
+ * Returns: whether the op at @index is written with "attributes" before
+ *   its "insert"/"retain" member
+ */
+gboolean
+patches_delta_get_attributes_first (const PatchesDelta *self,
+                                    guint               index)
+{
+  g_return_val_if_fail (index < self->n_items, FALSE);
+  return self->items[index].op.attributes != NULL &&
+         (self->items[index].flags & OP_ATTRIBUTES_FIRST) != 0;
+}
+
+/**
+ * patches_delta_push_ordered:
+ * @self: a #PatchesDelta
+ * @op: the op to append
+ * @attributes_first: the op's JSON member order
+ *
+ * patches_delta_push() for an op whose member order is known (it is kept
+ * when the op is not merged into the previous one).
+ */
+void
+patches_delta_push_ordered (PatchesDelta         *self,
+                            const PatchesDeltaOp *op,
+                            gboolean              attributes_first)
+{
+  OpView view = { *op, attributes_first ? OP_ATTRIBUTES_FIRST : 0 };
+
+  delta_push (self, &view);
+}
+
+/**
+ * patches_delta_append_raw_ordered:
+ * @self: a #PatchesDelta
+ * @op: the op to append
+ * @attributes_first: the op's JSON member order
+ *
+ * patches_delta_append_raw() keeping the op's member order.
+ */
+void
+patches_delta_append_raw_ordered (PatchesDelta         *self,
+                                  const PatchesDeltaOp *op,
+                                  gboolean              attributes_first)
+{
+  OpView view = { *op, attributes_first ? OP_ATTRIBUTES_FIRST : 0 };
+
+  delta_append_raw (self, &view);
+}

@@ -21,6 +21,11 @@ void          patches_text_free           (PatchesText         *self);
 
 const PatchesDelta *patches_text_get_delta (const PatchesText  *self);
 gint64        patches_text_get_length     (const PatchesText   *self);
+gint64        patches_text_get_n_chars    (const PatchesText   *self);
+gint64        patches_text_char_offset_from_utf16_offset (const PatchesText *self,
+                                           gint64               utf16_offset);
+gint64        patches_text_utf16_offset_from_char_offset (const PatchesText *self,
+                                           gint64               char_offset);
 char         *patches_text_to_plain       (const PatchesText   *self) G_GNUC_WARN_UNUSED_RESULT;
 PatchesValue *patches_text_to_value       (const PatchesText   *self) G_GNUC_WARN_UNUSED_RESULT;
 void          patches_text_write_json     (const PatchesText   *self,
@@ -34,5 +39,7 @@ gboolean      patches_text_equal          (const PatchesText   *a,
 gint64        patches_text_apply          (PatchesText         *self,
                                            const PatchesDelta  *change,
                                            gboolean             legacy_overrun_padding);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PatchesText, patches_text_free)
 
 G_END_DECLS

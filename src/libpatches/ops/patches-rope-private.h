@@ -1,0 +1,152 @@
+/* patches-rope-private.h
+ *
+ * The storage behind a rich-text value (PatchesText): a B+tree of leaves
+ * in document order, each leaf a piece of UTF-16 text with one attribute
+ * map, or one embed.  Branches keep, per child, the UTF-16 length and the
+ * character count below it, so positions in either unit are found in
+ * O(log n) and an edit touches one leaf plus the path to the root.
+ *
+ * The rope knows nothing of delta semantics: which leaves form one op
+ * (a "run": adjacent text leaves sharing one attributes pointer) and what
+ * an edit does to runs is decided in patches-text.c.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "patches-delta.h"
+
+G_BEGIN_DECLS
+
+typedef struct _PatchesRope     PatchesRope;
+typedef struct _PatchesRopeLeaf PatchesRopeLeaf;
+typedef struct _PatchesRopeNode PatchesRopeNode;
+
+/**
+ * PatchesRopeLeaf:
+ * @prev: (nullable): the leaf before, in document order
+ * @next: (nullable): the leaf after
+ * @attributes: (nullable): the attribute map, %NULL for plain text.  All
+ *   leaves of one run share one pointer; two runs next to each other never
+ *   do (patches-text.c keeps that true)
+ * @embed: (nullable): for an embed leaf, its value; the leaf then has
+ *   length 1 and no text
+ * @text: UTF-16 units (%NULL for an embed)
+ * @length: units in the leaf (never 0)
+ * @n_chars: characters starting in the leaf: a low surrogate that follows
+ *   a high surrogate (in this leaf or at the end of @prev) starts none
+ * @attributes_first: JSON member order of the run's op ("attributes"
+ *   before "insert"); the same on every leaf of a run
+ *
+ * Fields may be read freely; only @attributes and @attributes_first may
+ * be written from outside patches-rope.c (through
+ * patches_rope_leaf_set_attributes() for the former).
+ */
+struct _PatchesRopeLeaf
+{
+  PatchesRopeNode *parent;
+  guint            slot;
+  guint            capacity;
+  PatchesRopeLeaf *prev;
+  PatchesRopeLeaf *next;
+  PatchesValue    *attributes;
+  PatchesValue    *embed;
+  gunichar2       *text;
+  guint            length;
+  guint            n_chars;
+  guint            attributes_first : 1;
+};
+
+struct _PatchesRope
+{
+  PatchesRopeNode *root;
+  PatchesRopeLeaf *first;
+  PatchesRopeLeaf *last;
+  gint64           length;
+  gint64           n_chars;
+  /* Surrogate units in the text.  While it is 0 every leaf has as many
+   * characters as units and no scan is needed to count them. */
+  gint64           n_surrogates;
+  /* Text leaves with attributes; while 0 no run can need re-marking. */
+  gint64           n_attributed;
+};
+
+static inline gboolean
+patches_rope_leaf_is_text (const PatchesRopeLeaf *leaf)
+{
+  return leaf != NULL && leaf->embed == NULL;
+}
+
+/* A text leaf without attributes. */
+static inline gboolean
+patches_rope_leaf_is_plain (const PatchesRopeLeaf *leaf)
+{
+  return leaf != NULL && leaf->embed == NULL && leaf->attributes == NULL;
+}
+
+/* Whether @a and @b (adjacent) belong to the same run (op). */
+static inline gboolean
+patches_rope_leaf_same_run (const PatchesRopeLeaf *a,
+                            const PatchesRopeLeaf *b)
+{
+  return a != NULL && b != NULL && a->embed == NULL && b->embed == NULL &&
+         a->attributes == b->attributes;
+}
+
+PatchesRope     *patches_rope_new                 (void) G_GNUC_WARN_UNUSED_RESULT;
+PatchesRope     *patches_rope_copy                (const PatchesRope *self) G_GNUC_WARN_UNUSED_RESULT;
+void             patches_rope_free                (PatchesRope       *self);
+
+/* Appends one run at the end (text, or an embed when @embed is set). */
+void             patches_rope_append              (PatchesRope       *self,
+                                                   const gunichar2   *text,
+                                                   gsize              length,
+                                                   PatchesValue      *embed,
+                                                   PatchesValue      *attributes,
+                                                   gboolean           attributes_first);
+
+/* The leaf holding unit @pos, and @pos's offset in it; at the very end the
+ * last leaf with *@offset equal to its length.  %NULL when empty. */
+PatchesRopeLeaf *patches_rope_seek                (const PatchesRope *self,
+                                                   gint64             pos,
+                                                   gint64            *offset);
+
+/* Inserts plain (attribute-free) text at @pos.  It joins a plain text leaf
+ * it touches (the one before @pos first), otherwise it gets new leaves,
+ * splitting an attributed leaf when @pos falls inside one. */
+void             patches_rope_insert_plain        (PatchesRope       *self,
+                                                   gint64             pos,
+                                                   const gunichar2   *text,
+                                                   gsize              length);
+/* Inserts a run of its own at @pos: text with @attributes, or an embed
+ * when @embed is set.  It never joins an existing leaf (leaves of the same
+ * attributes pointer on either side make one run with it, though). */
+void             patches_rope_insert_run          (PatchesRope       *self,
+                                                   gint64             pos,
+                                                   const gunichar2   *text,
+                                                   gsize              length,
+                                                   PatchesValue      *embed,
+                                                   PatchesValue      *attributes,
+                                                   gboolean           attributes_first);
+/* Removes @length units from @pos. */
+void             patches_rope_delete              (PatchesRope       *self,
+                                                   gint64             pos,
+                                                   gint64             length);
+
+void             patches_rope_leaf_set_attributes (PatchesRope       *self,
+                                                   PatchesRopeLeaf   *leaf,
+                                                   PatchesValue      *attributes);
+
+/* Offsets: characters (code points; a lone surrogate or an embed is one)
+ * versus UTF-16 units.  A unit offset inside a surrogate pair maps to the
+ * character that pair encodes. */
+gint64           patches_rope_char_offset         (const PatchesRope *self,
+                                                   gint64             utf16_offset);
+gint64           patches_rope_utf16_offset        (const PatchesRope *self,
+                                                   gint64             char_offset);
+
+/* Consistency check for the tests: aborts on a broken invariant. */
+void             patches_rope_check               (const PatchesRope *self);
+
+G_END_DECLS
