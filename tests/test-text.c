@@ -656,10 +656,10 @@ test_seed (void)
 /* Fast path (and everything else) against the reference, over sequences
  * of changes on one value, so that rope state carries from edit to edit. */
 static void
-test_random_against_reference (void)
+run_against_reference (guint n_sequences,
+                       guint n_min_applied)
 {
   guint32 seed = test_seed ();
-  guint n_sequences = n_random_cases (4000);
   guint n_applied = 0;
   guint n_fast = 0;
   guint n_attributed_fast = 0;
@@ -755,7 +755,7 @@ test_random_against_reference (void)
 
   g_test_message ("%u changes applied, %u on the fast path (%u with attributed runs)",
                   n_applied, n_fast, n_attributed_fast);
-  g_assert_cmpuint (n_applied, >=, n_random_cases (10000));
+  g_assert_cmpuint (n_applied, >=, n_min_applied);
   /* The generator is meant to exercise the fast path most of the time. */
   g_assert_cmpuint (n_fast, >, n_applied / 2);
   g_assert_cmpuint (n_attributed_fast, >, n_applied / 5);
@@ -763,15 +763,20 @@ test_random_against_reference (void)
   gen_clear (&gen);
 }
 
+static void
+test_random_against_reference (void)
+{
+  run_against_reference (n_random_cases (4000), n_random_cases (10000));
+}
+
 /* ------------------------------------------------------------------ */
 /* The rope on its own: long plain editing against a flat model        */
 /* ------------------------------------------------------------------ */
 
 static void
-test_rope_model (void)
+run_rope_model (guint n_edits)
 {
   guint32 seed = test_seed ();
-  guint n_edits = n_random_cases (20000);
   g_autoptr(GArray) model = g_array_new (FALSE, FALSE, sizeof (gunichar2));
   g_autoptr(GArray) text = g_array_new (FALSE, FALSE, sizeof (gunichar2));
   g_autoptr(PatchesText) value = patches_text_new_plain ("");
@@ -824,6 +829,23 @@ test_rope_model (void)
     }
 
   gen_clear (&gen);
+}
+
+static void
+test_rope_model (void)
+{
+  run_rope_model (n_random_cases (20000));
+}
+
+/* Tiny leaves and branches: every split, merge and height change of the
+ * tree happens within small documents. */
+static void
+test_small_nodes (void)
+{
+  patches_rope_set_limits_for_testing (8, 3);
+  run_rope_model (n_random_cases (3000));
+  run_against_reference (n_random_cases (1000), n_random_cases (2500));
+  patches_rope_set_limits_for_testing (0, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -906,6 +928,7 @@ main (int   argc,
   g_test_add_func ("/Text/irregular-kept", test_irregular_kept);
   g_test_add_func ("/Text/random/against-reference", test_random_against_reference);
   g_test_add_func ("/Text/random/rope-model", test_rope_model);
+  g_test_add_func ("/Text/random/small-nodes", test_small_nodes);
 
   return g_test_run ();
 }

@@ -148,5 +148,9 @@ gint64           patches_rope_utf16_offset        (const PatchesRope *self,
 
 /* Consistency check for the tests: aborts on a broken invariant. */
 void             patches_rope_check               (const PatchesRope *self);
+/* Tests only: leaf size and branch fan-out (0 restores the default) for
+ * the ropes changed from now on.  Not thread-safe. */
+void             patches_rope_set_limits_for_testing (guint           leaf_max,
+                                                   guint              node_max);
 
 G_END_DECLS

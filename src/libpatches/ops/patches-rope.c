@@ -17,17 +17,22 @@
 
 #include "patches-rope-private.h"
 
-/* Units a text leaf holds at most, and the fill aimed at when leaves are
- * cut: room is left so that typing into a fresh leaf does not split it
- * again at once. */
-#ifndef LEAF_MAX
-#define LEAF_MAX  512
-#define LEAF_FILL 384
-#endif
-/* Children per branch. */
-#ifndef NODE_MAX
-#define NODE_MAX  32
-#endif
+/* Children per branch at most (the array size; the limit in force is
+ * limits.node_max). */
+#define NODE_MAX 32
+
+/* Units a text leaf holds at most, the fill aimed at when leaves are cut
+ * (room is left so that typing into a fresh leaf does not split it again
+ * at once), and children per branch.  Variables only so that the tests can
+ * make them tiny and reach every split and merge with small documents. */
+static struct {
+  guint leaf_max;
+  guint leaf_fill;
+  guint node_max;
+} limits = { 512, 384, NODE_MAX };
+
+#define LEAF_MAX  (limits.leaf_max)
+#define LEAF_FILL (limits.leaf_fill)
 
 struct _PatchesRopeNode
 {
@@ -148,7 +153,8 @@ node_split (PatchesRope     *rope,
 {
   PatchesRopeNode *right = node_new (node->leaves);
   PatchesRopeNode *parent;
-  guint half = NODE_MAX / 2;
+  guint n = node->n_children;
+  guint half = n / 2;
   gint64 moved_length = 0;
   gint64 moved_chars = 0;
 
@@ -161,10 +167,10 @@ node_split (PatchesRope     *rope,
       root->n_children = 1;
       rope->root = root;
     }
-  else if (node->parent->n_children == NODE_MAX)
+  else if (node->parent->n_children >= limits.node_max)
     node_split (rope, node->parent);
 
-  for (guint i = half; i < NODE_MAX; i++)
+  for (guint i = half; i < n; i++)
     {
       right->length[i - half] = node->length[i];
       right->n_chars[i - half] = node->n_chars[i];
@@ -172,7 +178,7 @@ node_split (PatchesRope     *rope,
       moved_length += node->length[i];
       moved_chars += node->n_chars[i];
     }
-  right->n_children = NODE_MAX - half;
+  right->n_children = n - half;
   node->n_children = half;
 
   parent = node->parent;
@@ -203,7 +209,7 @@ node_insert_child (PatchesRope     *rope,
                    gint64           length,
                    gint64           n_chars)
 {
-  if (node->n_children == NODE_MAX)
+  if (node->n_children >= limits.node_max)
     {
       PatchesRopeNode *right = node_split (rope, node);
 
@@ -998,6 +1004,18 @@ patches_rope_utf16_offset (const PatchesRope *self,
 /* ------------------------------------------------------------------ */
 /* Checks                                                              */
 /* ------------------------------------------------------------------ */
+
+void
+patches_rope_set_limits_for_testing (guint leaf_max,
+                                     guint node_max)
+{
+  g_return_if_fail (leaf_max == 0 || leaf_max >= 4);
+  g_return_if_fail (node_max == 0 || (node_max >= 3 && node_max <= NODE_MAX));
+
+  limits.leaf_max = leaf_max > 0 ? leaf_max : 512;
+  limits.leaf_fill = limits.leaf_max * 3 / 4;
+  limits.node_max = node_max > 0 ? node_max : NODE_MAX;
+}
 
 static void
 check_node (const PatchesRope       *rope,

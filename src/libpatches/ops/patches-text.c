@@ -303,6 +303,10 @@ patches_text_copy (const PatchesText *self)
   return copy;
 }
 
+/**
+ * patches_text_free:
+ * @self: (transfer full) (nullable): a text value
+ */
 void
 patches_text_free (PatchesText *self)
 {
@@ -815,6 +819,8 @@ op_is_text_ending_in_newline (const PatchesDeltaOp *op)
          op->text[op->length - 1] == '\n';
 }
 
+/* See patches-text-private.h.  Follows the reference's fixBadDeltaDoc()
+ * step by step, keeping each op's JSON member order as its push would. */
 PatchesDelta *
 patches_text_apply_reference (const PatchesDelta *base,
                               const PatchesDelta *change,

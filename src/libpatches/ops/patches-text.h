@@ -35,7 +35,9 @@ gboolean      patches_text_equal          (const PatchesText   *a,
                                            const PatchesText   *b);
 
 /* The `@txt` apply rule: compose, then the overrun repair (OPERATIONS.md
- * §6.10).  Returns the number of UTF-16 units that overran the document. */
+ * §6.10).  Returns the number of UTF-16 units that overran the document
+ * and were dropped (always 0 in legacy mode, where the reference does not
+ * warn). */
 gint64        patches_text_apply          (PatchesText         *self,
                                            const PatchesDelta  *change,
                                            gboolean             legacy_overrun_padding);
