@@ -46,6 +46,8 @@ patches_server_error_get_status (const GError *error)
         case PATCHES_SERVER_ERROR_CORRUPT:
         case PATCHES_SERVER_ERROR_NOT_OURS:
         case PATCHES_SERVER_ERROR_SCHEMA_TOO_NEW:
+        case PATCHES_SERVER_ERROR_TOKENS_FILE:
+        case PATCHES_SERVER_ERROR_CONFIG:
         default:
           return PATCHES_JSONRPC_SERVER_ERROR;
         }

@@ -39,6 +39,10 @@ G_BEGIN_DECLS
  *   other program
  * @PATCHES_SERVER_ERROR_SCHEMA_TOO_NEW: the database was written by a
  *   newer patches-server, with a schema this one does not know
+ * @PATCHES_SERVER_ERROR_TOKENS_FILE: the tokens file is malformed (the
+ *   message names the line)
+ * @PATCHES_SERVER_ERROR_CONFIG: the server was configured in a way it
+ *   refuses, such as `--no-auth` on an address that is not loopback
  *
  * Error codes in the #PATCHES_SERVER_ERROR domain.
  */
@@ -52,6 +56,8 @@ typedef enum {
   PATCHES_SERVER_ERROR_CORRUPT,
   PATCHES_SERVER_ERROR_NOT_OURS,
   PATCHES_SERVER_ERROR_SCHEMA_TOO_NEW,
+  PATCHES_SERVER_ERROR_TOKENS_FILE,
+  PATCHES_SERVER_ERROR_CONFIG,
 } PatchesServerError;
 
 GQuark patches_server_error_quark      (void);

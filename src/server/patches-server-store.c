@@ -991,6 +991,7 @@ static gboolean
 build_state (PatchesServerStore  *self,
              const char          *doc_id,
              gint64               target_rev,
+             GPtrArray           *known,
              PatchesValue       **state,
              GError             **error)
 {
@@ -1027,7 +1028,14 @@ build_state (PatchesServerStore  *self,
 
   if (base_rev < target_rev)
     {
-      if (!(changes = store_list_changes (self, doc_id, base_rev, target_rev + 1, 0, FALSE, error)))
+      /* The changes the caller has at hand, when they are exactly the
+       * ones to replay (a new version on top of the previous one), save
+       * reading and parsing them again */
+      if (known != NULL && known->len == target_rev - base_rev &&
+          ((PatchesChange *) g_ptr_array_index (known, 0))->rev == base_rev + 1 &&
+          ((PatchesChange *) g_ptr_array_index (known, known->len - 1))->rev == target_rev)
+        changes = g_ptr_array_ref (known);
+      else if (!(changes = store_list_changes (self, doc_id, base_rev, target_rev + 1, 0, FALSE, error)))
         return FALSE;
       patches_changes_apply_for_reconstruction (&value, changes, FALSE,
                                                 skipped_change_cb, (gpointer) doc_id);
@@ -1081,7 +1089,7 @@ store_create_version (gpointer       data,
   if (!touch_doc (self, doc_id, error))
     return FALSE;
 
-  if (!build_state (self, doc_id, (gint64) end_rev, &state, error))
+  if (!build_state (self, doc_id, (gint64) end_rev, changes, &state, error))
     return FALSE;
 
   meta_json = patches_value_to_json (metadata);
@@ -2400,7 +2408,7 @@ patches_server_store_get_state_before_version (PatchesServerStore  *self,
   if (!(meta = load_version_meta (self, doc_id, version_id, &start_rev, error)))
     return NULL;
 
-  if (!build_state (self, doc_id, MAX (start_rev - 1, 0), &state, error))
+  if (!build_state (self, doc_id, MAX (start_rev - 1, 0), NULL, &state, error))
     return NULL;
 
   return state ? g_steal_pointer (&state) : patches_value_new_null ();
