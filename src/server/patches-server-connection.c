@@ -38,7 +38,9 @@
  *   and the HTTP upgrade response.  The kernel is only asked when the
  *   count alone passes the limit, so a client that keeps up costs
  *   nothing.  When the backlog passes #PatchesServerConnection:max-send-queue
- *   the connection is dropped (close code 1008 and a socket shutdown, so
+ *   plus the largest frame still unacknowledged (a client that asked for a
+ *   document bigger than the limit is not behind while it receives it) the
+ *   connection is dropped (close code 1008 and a socket shutdown, so
  *   that libsoup frees the queue at once instead of waiting for a close
  *   handshake the peer is not reading); the client catches up when it
  *   reconnects.  Without a TCP socket (tests) only the count is used.
@@ -66,6 +68,8 @@ struct _PatchesServerConnection
   GHashTable             *conflicts;
 
   guint64                 sent_bytes;
+  /* Large frames not acknowledged yet: (end offset, size) pairs */
+  GArray                 *large;
   guint64                 acked_base;
   guint64                 acked;
   guint64                 max_send_queue;
@@ -163,6 +167,42 @@ drop_lagging (PatchesServerConnection *self,
     g_debug ("shutdown: %s", error->message);
 }
 
+typedef struct
+{
+  guint64 end;
+  guint64 size;
+} LargeFrame;
+
+/* Frames at least this big are remembered until acknowledged */
+#define LARGE_FRAME (G_GUINT64_CONSTANT (64) * 1024)
+
+/* How much backlog is allowed now: the limit, plus the largest frame
+ * still on its way.  A client may ask for a document far bigger than the
+ * limit (getDoc and getChangesSince are unbounded) and is not behind
+ * while it receives it; one that stacks up more is. */
+static guint64
+allowance (PatchesServerConnection *self)
+{
+  guint64 largest = 0;
+  guint done = 0;
+
+  while (done < self->large->len && g_array_index (self->large, LargeFrame, done).end <= self->acked)
+    done++;
+  if (done > 0)
+    g_array_remove_range (self->large, 0, done);
+
+  for (guint i = 0; i < self->large->len; i++)
+    largest = MAX (largest, g_array_index (self->large, LargeFrame, i).size);
+
+  return self->max_send_queue + largest;
+}
+
+static guint64
+backlog (PatchesServerConnection *self)
+{
+  return self->sent_bytes - MIN (self->acked, self->sent_bytes);
+}
+
 /* Checks the backlog after a send; returns FALSE when the client was
  * dropped. */
 static gboolean
@@ -173,17 +213,17 @@ check_backlog (PatchesServerConnection *self)
   if (self->max_send_queue == 0)
     return TRUE;
 
-  if (self->sent_bytes - MIN (self->acked, self->sent_bytes) <= self->max_send_queue)
+  if (backlog (self) <= allowance (self))
     return TRUE;
 
   if (self->has_tcp_info && read_bytes_acked (self, &acked))
     {
       self->acked = acked >= self->acked_base ? acked - self->acked_base : 0;
-      if (self->sent_bytes - MIN (self->acked, self->sent_bytes) <= self->max_send_queue)
+      if (backlog (self) <= allowance (self))
         return TRUE;
     }
 
-  drop_lagging (self, self->sent_bytes - MIN (self->acked, self->sent_bytes));
+  drop_lagging (self, backlog (self));
   return FALSE;
 }
 
@@ -419,11 +459,19 @@ patches_server_connection_send_bytes (PatchesTransport *transport,
                                       GBytes           *text)
 {
   PatchesServerConnection *self = PATCHES_SERVER_CONNECTION (transport);
+  guint64 size = frame_wire_size (g_bytes_get_size (text));
 
   if (self->state != PATCHES_TRANSPORT_STATE_OPEN)
     return;
 
-  self->sent_bytes += frame_wire_size (g_bytes_get_size (text));
+  self->sent_bytes += size;
+  if (size >= LARGE_FRAME)
+    {
+      LargeFrame frame = { self->sent_bytes, size };
+
+      g_array_append_val (self->large, frame);
+    }
+
   patches_transport_send_bytes (self->transport, text);
   check_backlog (self);
 }
@@ -485,6 +533,7 @@ patches_server_connection_finalize (GObject *object)
   g_clear_pointer (&self->peer, g_free);
   g_clear_pointer (&self->subscriptions, g_hash_table_unref);
   g_clear_pointer (&self->conflicts, g_hash_table_unref);
+  g_clear_pointer (&self->large, g_array_unref);
 
   G_OBJECT_CLASS (patches_server_connection_parent_class)->finalize (object);
 }
@@ -597,6 +646,7 @@ patches_server_connection_init (PatchesServerConnection *self)
 {
   self->subscriptions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->conflicts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->large = g_array_new (FALSE, FALSE, sizeof (LargeFrame));
   self->max_send_queue = PATCHES_SERVER_CONNECTION_MAX_SEND_QUEUE_DEFAULT;
   self->state = PATCHES_TRANSPORT_STATE_OPEN;
 }
@@ -849,7 +899,7 @@ patches_server_connection_get_send_queue_bytes (PatchesServerConnection *self)
   if (self->has_tcp_info && read_bytes_acked (self, &acked))
     self->acked = acked >= self->acked_base ? acked - self->acked_base : 0;
 
-  return self->sent_bytes - MIN (self->acked, self->sent_bytes);
+  return backlog (self);
 }
 
 /**

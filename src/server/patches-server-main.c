@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -80,7 +81,19 @@ log_writer (GLogLevelFlags   level,
 {
   g_autofree char *line = NULL;
 
-  if (g_log_writer_default_would_drop (level, NULL) && !(opt_verbose && (level & G_LOG_LEVEL_DEBUG)))
+  /* Debug messages with --verbose, and only ours (not libsoup's) */
+  if (level & G_LOG_LEVEL_DEBUG)
+    {
+      const char *domain = NULL;
+
+      for (gsize i = 0; i < n_fields; i++)
+        if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0)
+          domain = fields[i].value;
+
+      if (!opt_verbose || domain == NULL || !g_str_has_prefix (domain, "Patches"))
+        return G_LOG_WRITER_HANDLED;
+    }
+  else if ((level & G_LOG_LEVEL_INFO) && !opt_verbose)
     return G_LOG_WRITER_HANDLED;
 
   if (g_log_writer_is_journald (fileno (stderr)) &&
@@ -236,6 +249,7 @@ main (int   argc,
       return 0;
     }
 
+  /* Without this GLib drops debug messages before the writer sees them */
   if (opt_verbose)
     g_log_set_debug_enabled (TRUE);
 

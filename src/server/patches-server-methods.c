@@ -78,8 +78,6 @@ job_free (Job *job)
   g_free (job);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_free)
-
 gint64
 patches_server_now_ms (void)
 {

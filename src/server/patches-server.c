@@ -215,8 +215,15 @@ refuse (SoupServerMessage *msg,
         const char        *text)
 {
   g_autofree char *body = g_strdup_printf ("%u %s\n", status, text);
+  const char *phrase = NULL;
 
-  soup_server_message_set_status (msg, status, NULL);
+  /* Phrases libsoup 3.2 does not know */
+  if (status == 426)
+    phrase = "Upgrade Required";
+  else if (status == 429)
+    phrase = "Too Many Requests";
+
+  soup_server_message_set_status (msg, status, phrase);
   soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY,
                                     body, strlen (body));
 }
@@ -388,6 +395,9 @@ patches_server_dispose (GObject *object)
           g_signal_handlers_disconnect_by_data (connection, self);
           patches_server_connection_close (connection, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
           g_ptr_array_remove_index (self->connections, self->connections->len - 1);
+          /* Its peer and it hold each other until it closes, which no
+           * main loop may report any more */
+          g_object_run_dispose (G_OBJECT (connection));
         }
     }
 

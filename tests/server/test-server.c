@@ -2135,6 +2135,15 @@ test_slow_client (void)
    * answered; the times only show how the server fared */
   g_test_message ("slowest commit with a stalled subscriber: %" G_GINT64_FORMAT " ms", worst / 1000);
 
+  /* An answer far bigger than the send queue limit does not count as
+   * falling behind: the client asked for it */
+  {
+    g_autoptr(PatchesValue) snapshot = client_result (writer, "getChangesSince", "[\"slow\",0]");
+
+    g_assert_cmpuint (patches_value_array_get_length (snapshot), ==, 150);
+    g_assert_false (writer->closed);
+  }
+
   /* The reader got everything */
   while (received < 150)
     {

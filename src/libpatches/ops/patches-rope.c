@@ -5,10 +5,10 @@
  * Why this shape: typing must cost a few hundred nanoseconds whatever the
  * document size, so an edit may touch one leaf (a memmove of at most
  * LEAF_MAX units) and the O(log n) path above it, never the whole text.
- * Branches are "relaxed": a branch that loses children is not rebalanced
- * (it is freed only when it becomes empty), which keeps deletion simple;
- * the height still only grows through splits, so it stays logarithmic in
- * the largest size the text ever had.
+ * A branch that overflows is split in two halves; one that falls under
+ * half full is joined with a sibling when they fit in one, so the height
+ * stays logarithmic whatever mix of inserts and deletes comes.  Leaves
+ * are kept from getting tiny the same way (leaf_maybe_merge()).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -40,9 +40,11 @@ struct _PatchesRopeNode
   guint            slot;
   guint            n_children;
   gboolean         leaves;   /* children are leaves, else branches */
-  gint64           length[NODE_MAX];
-  gint64           n_chars[NODE_MAX];
-  gpointer         children[NODE_MAX];
+  /* One spare entry: a branch may hold node_max + 1 children for the
+   * moment between an insertion and the split it calls for. */
+  gint64           length[NODE_MAX + 1];
+  gint64           n_chars[NODE_MAX + 1];
+  gpointer         children[NODE_MAX + 1];
 };
 
 static inline gboolean
@@ -144,82 +146,14 @@ propagate (PatchesRopeNode *node,
     }
 }
 
-/* Moves the upper half of the full branch @node into a new sibling placed
- * right after it, and returns that sibling.  The parent is split first
- * when it has no room, so the sums above stay right at every step. */
-static PatchesRopeNode *
-node_split (PatchesRope     *rope,
-            PatchesRopeNode *node)
-{
-  PatchesRopeNode *right = node_new (node->leaves);
-  PatchesRopeNode *parent;
-  guint n = node->n_children;
-  guint half = n / 2;
-  gint64 moved_length = 0;
-  gint64 moved_chars = 0;
-
-  if (node->parent == NULL)
-    {
-      PatchesRopeNode *root = node_new (FALSE);
-
-      node_sums (node, &root->length[0], &root->n_chars[0]);
-      node_set_child (root, 0, node);
-      root->n_children = 1;
-      rope->root = root;
-    }
-  else if (node->parent->n_children >= limits.node_max)
-    node_split (rope, node->parent);
-
-  for (guint i = half; i < n; i++)
-    {
-      right->length[i - half] = node->length[i];
-      right->n_chars[i - half] = node->n_chars[i];
-      node_set_child (right, i - half, node->children[i]);
-      moved_length += node->length[i];
-      moved_chars += node->n_chars[i];
-    }
-  right->n_children = n - half;
-  node->n_children = half;
-
-  parent = node->parent;
-  parent->length[node->slot] -= moved_length;
-  parent->n_chars[node->slot] -= moved_chars;
-  for (guint i = parent->n_children; i > node->slot + 1; i--)
-    {
-      parent->length[i] = parent->length[i - 1];
-      parent->n_chars[i] = parent->n_chars[i - 1];
-      node_set_child (parent, i, parent->children[i - 1]);
-    }
-  parent->length[node->slot + 1] = moved_length;
-  parent->n_chars[node->slot + 1] = moved_chars;
-  node_set_child (parent, node->slot + 1, right);
-  parent->n_children++;
-
-  return right;
-}
-
-/* Puts @child at @slot of @node with the given sums, splitting @node when
- * it is full.  The ancestors' sums are not updated for the new child: the
- * caller propagates from the child's final parent. */
+/* Puts an entry at @slot of @node; nothing above changes. */
 static void
-node_insert_child (PatchesRope     *rope,
-                   PatchesRopeNode *node,
-                   guint            slot,
-                   gpointer         child,
-                   gint64           length,
-                   gint64           n_chars)
+node_put (PatchesRopeNode *node,
+          guint            slot,
+          gpointer         child,
+          gint64           length,
+          gint64           n_chars)
 {
-  if (node->n_children >= limits.node_max)
-    {
-      PatchesRopeNode *right = node_split (rope, node);
-
-      if (slot > node->n_children)
-        {
-          slot -= node->n_children;
-          node = right;
-        }
-    }
-
   for (guint i = node->n_children; i > slot; i--)
     {
       node->length[i] = node->length[i - 1];
@@ -232,14 +166,11 @@ node_insert_child (PatchesRope     *rope,
   node->n_children++;
 }
 
+/* Takes the entry at @slot out of @node; nothing above changes. */
 static void
-node_remove_child (PatchesRope     *rope,
-                   PatchesRopeNode *node,
-                   guint            slot)
+node_take (PatchesRopeNode *node,
+           guint            slot)
 {
-  gint64 length = node->length[slot];
-  gint64 n_chars = node->n_chars[slot];
-
   for (guint i = slot; i + 1 < node->n_children; i++)
     {
       node->length[i] = node->length[i + 1];
@@ -247,19 +178,99 @@ node_remove_child (PatchesRope     *rope,
       node_set_child (node, i, node->children[i + 1]);
     }
   node->n_children--;
-  propagate (node, -length, -n_chars);
+}
 
-  if (node->n_children == 0 && node->parent != NULL)
+/* Splits branches that hold more than node_max children, from @node up:
+ * the upper half moves to a new sibling right after it.  Moving entries
+ * between siblings leaves every sum above as it was, so the tree is
+ * consistent before and after each step. */
+static void
+node_fix_overflow (PatchesRope     *rope,
+                   PatchesRopeNode *node)
+{
+  while (node != NULL && node->n_children > limits.node_max)
+    {
+      PatchesRopeNode *right = node_new (node->leaves);
+      guint n = node->n_children;
+      guint keep = (n + 1) / 2;
+      gint64 moved_length = 0;
+      gint64 moved_chars = 0;
+
+      for (guint i = keep; i < n; i++)
+        {
+          right->length[i - keep] = node->length[i];
+          right->n_chars[i - keep] = node->n_chars[i];
+          node_set_child (right, i - keep, node->children[i]);
+          moved_length += node->length[i];
+          moved_chars += node->n_chars[i];
+        }
+      right->n_children = n - keep;
+      node->n_children = keep;
+
+      if (node->parent == NULL)
+        {
+          PatchesRopeNode *root = node_new (FALSE);
+          gint64 length, n_chars;
+
+          node_sums (node, &length, &n_chars);
+          node_put (root, 0, node, length, n_chars);
+          node_put (root, 1, right, moved_length, moved_chars);
+          rope->root = root;
+          return;
+        }
+
+      node->parent->length[node->slot] -= moved_length;
+      node->parent->n_chars[node->slot] -= moved_chars;
+      node_put (node->parent, node->slot + 1, right, moved_length, moved_chars);
+      node = node->parent;
+    }
+}
+
+/* Joins branches that fell under half full with a sibling when both fit
+ * in one, frees empty ones, from @node up, and lets a root with a single
+ * branch child give way to it.  This keeps the height logarithmic however
+ * inserts and deletes alternate. */
+static void
+node_fix_underflow (PatchesRope     *rope,
+                    PatchesRopeNode *node)
+{
+  while (node->parent != NULL)
     {
       PatchesRopeNode *parent = node->parent;
-      guint parent_slot = node->slot;
+      PatchesRopeNode *left;
+      PatchesRopeNode *right;
 
-      g_free (node);
-      node_remove_child (rope, parent, parent_slot);
-      return;
+      if (node->n_children == 0)
+        {
+          /* Its entry above is 0 already. */
+          node_take (parent, node->slot);
+          g_free (node);
+          node = parent;
+          continue;
+        }
+
+      if (node->n_children * 2 >= limits.node_max)
+        break;
+
+      if (node->slot + 1 < parent->n_children)
+        left = node, right = parent->children[node->slot + 1];
+      else if (node->slot > 0)
+        left = parent->children[node->slot - 1], right = node;
+      else
+        break;
+
+      if (left->n_children + right->n_children > limits.node_max)
+        break;
+
+      for (guint i = 0; i < right->n_children; i++)
+        node_put (left, left->n_children, right->children[i], right->length[i], right->n_chars[i]);
+      parent->length[left->slot] += parent->length[right->slot];
+      parent->n_chars[left->slot] += parent->n_chars[right->slot];
+      node_take (parent, right->slot);
+      g_free (right);
+      node = parent;
     }
 
-  /* A root with a single branch child gives way to it. */
   while (rope->root->n_children == 1 && !rope->root->leaves)
     {
       PatchesRopeNode *old = rope->root;
@@ -271,6 +282,35 @@ node_remove_child (PatchesRope     *rope,
     }
   if (rope->root->n_children == 0)
     rope->root->leaves = TRUE;
+}
+
+/* Adds @child at @slot of @node with the given sums, updating every sum
+ * above and splitting what overflows. */
+static void
+node_insert_child (PatchesRope     *rope,
+                   PatchesRopeNode *node,
+                   guint            slot,
+                   gpointer         child,
+                   gint64           length,
+                   gint64           n_chars)
+{
+  node_put (node, slot, child, length, n_chars);
+  propagate (node, length, n_chars);
+  node_fix_overflow (rope, node);
+}
+
+/* Removes the entry at @slot of @node, updating every sum above. */
+static void
+node_remove_child (PatchesRope     *rope,
+                   PatchesRopeNode *node,
+                   guint            slot)
+{
+  gint64 length = node->length[slot];
+  gint64 n_chars = node->n_chars[slot];
+
+  node_take (node, slot);
+  propagate (node, -length, -n_chars);
+  node_fix_underflow (rope, node);
 }
 
 /* ------------------------------------------------------------------ */
@@ -430,7 +470,6 @@ leaf_link_after (PatchesRope     *rope,
 
   leaf->n_chars = leaf_count_chars (rope, leaf);
   node_insert_child (rope, node, slot, leaf, leaf->length, leaf->n_chars);
-  propagate (leaf->parent, leaf->length, leaf->n_chars);
   rope->length += leaf->length;
   rope->n_chars += leaf->n_chars;
   leaf_sync_next (rope, leaf);
