@@ -1020,19 +1020,18 @@ patches_ops_apply (GPtrArray           *ops,
   for (guint i = 0; i < ops->len && ok && !aborted; i++)
     {
       PatchesOp *op = g_ptr_array_index (ops, i);
-      g_autofree char *path = NULL;
-      g_autofree char *from = NULL;
+      g_autofree char *prefixed_path = NULL;
+      g_autofree char *prefixed_from = NULL;
+      const char *path = op->path;
+      const char *from = op->from;
       OpResult r;
 
+      /* Ops are immutable, so their strings serve as they are unless
+       * an at_path prefix is asked for (no copies per keystroke). */
       if (at_path != NULL && at_path[0] != 0)
         {
-          path = g_strconcat (at_path, op->path, NULL);
-          from = op->from ? g_strconcat (at_path, op->from, NULL) : NULL;
-        }
-      else
-        {
-          path = g_strdup (op->path);
-          from = g_strdup (op->from);
+          path = prefixed_path = g_strconcat (at_path, op->path, NULL);
+          from = prefixed_from = op->from ? g_strconcat (at_path, op->from, NULL) : NULL;
         }
 
       if (op_skips_when_present (op) && patches_pointer_exists (working, path))
