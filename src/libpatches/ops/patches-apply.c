@@ -171,44 +171,11 @@ typedef struct {
   guint   n_keys;
 } Path;
 
-/* Decodes @path as patches_pointer_decode() does, but into a single
- * allocation (the key array followed by the unescaped keys): this runs
- * for every op, so one malloc instead of one per key. */
 static void
 path_init (Path       *p,
            const char *path)
 {
-  gsize length = strlen (path);
-  guint n = 1;
-  guint k = 0;
-  char *out;
-
-  for (const char *c = path; *c; c++)
-    n += *c == '/';
-
-  p->keys = g_malloc ((n + 1) * sizeof (char *) + length + n);
-  p->n_keys = n;
-  out = (char *) (p->keys + n + 1);
-
-  p->keys[k++] = out;
-  for (const char *c = path;; c++)
-    {
-      if (*c == '/' || *c == 0)
-        {
-          *out++ = 0;
-          if (*c == 0)
-            break;
-          p->keys[k++] = out;
-        }
-      else if (*c == '~' && (c[1] == '0' || c[1] == '1'))
-        {
-          *out++ = c[1] == '0' ? '~' : '/';
-          c++;
-        }
-      else
-        *out++ = *c;
-    }
-  p->keys[n] = NULL;
+  p->keys = patches_pointer_decode_packed (path, &p->n_keys);
 }
 
 static void

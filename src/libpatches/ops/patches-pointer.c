@@ -42,11 +42,63 @@ patches_pointer_unescape (const char *token,
 }
 
 /**
+ * patches_pointer_decode_packed: (skip)
+ * @path: a JSON Pointer
+ * @n_keys: (out): number of keys
+ *
+ * Like patches_pointer_decode(), but the key array and the keys share one
+ * allocation, freed with g_free(): apply decodes a path per op.
+ *
+ * Returns: (transfer full): the keys, %NULL-terminated
+ */
+char **
+patches_pointer_decode_packed (const char *path,
+                               guint      *n_keys)
+{
+  gsize length = strlen (path);
+  guint n = 1;
+  guint k = 0;
+  char **keys;
+  char *out;
+
+  for (const char *c = path; *c; c++)
+    n += *c == '/';
+
+  keys = g_malloc ((n + 1) * sizeof (char *) + length + n);
+  out = (char *) (keys + n + 1);
+
+  keys[k++] = out;
+  for (const char *c = path;; c++)
+    {
+      if (*c == '/' || *c == 0)
+        {
+          *out++ = 0;
+          if (*c == 0)
+            break;
+          keys[k++] = out;
+        }
+      else if (*c == '~' && (c[1] == '0' || c[1] == '1'))
+        {
+          *out++ = c[1] == '0' ? '~' : '/';
+          c++;
+        }
+      else
+        *out++ = *c;
+    }
+  keys[n] = NULL;
+
+  if (n_keys != NULL)
+    *n_keys = n;
+  return keys;
+}
+
+/**
  * patches_pointer_decode:
  * @path: a JSON Pointer
  *
- * Splits @path on every `/` and unescapes each piece.  For a normal path
- * the first element is the empty key of the root holder: `"/a/b"` gives
+ * Splits @path on every `/` and unescapes each piece (`~0` to `~` and
+ * `~1` to `/` in one left-to-right scan).  For a normal path the first
+ * element is the empty key of the root holder: `"/a/b"` gives
  * `["", "a", "b"]`.
  *
  * Returns: (transfer full) (array zero-terminated=1): the keys
@@ -54,22 +106,9 @@ patches_pointer_unescape (const char *token,
 char **
 patches_pointer_decode (const char *path)
 {
-  GPtrArray *keys = g_ptr_array_new ();
-  const char *start = path;
+  g_autofree char **packed = patches_pointer_decode_packed (path, NULL);
 
-  for (const char *p = path;; p++)
-    {
-      if (*p == '/' || *p == 0)
-        {
-          g_ptr_array_add (keys, patches_pointer_unescape (start, p - start));
-          if (*p == 0)
-            break;
-          start = p + 1;
-        }
-    }
-
-  g_ptr_array_add (keys, NULL);
-  return (char **) g_ptr_array_free (keys, FALSE);
+  return g_strdupv (packed);
 }
 
 /**

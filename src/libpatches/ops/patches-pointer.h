@@ -13,6 +13,8 @@
 G_BEGIN_DECLS
 
 char         **patches_pointer_decode        (const char         *path) G_GNUC_WARN_UNUSED_RESULT;
+char         **patches_pointer_decode_packed (const char         *path,
+                                              guint              *n_keys) G_GNUC_WARN_UNUSED_RESULT;
 char          *patches_pointer_escape        (const char         *key) G_GNUC_WARN_UNUSED_RESULT;
 char          *patches_pointer_unescape      (const char         *token,
                                               gssize              length) G_GNUC_WARN_UNUSED_RESULT;
