@@ -35,7 +35,8 @@ G_BEGIN_DECLS
  *   version of the library (its schema version is unknown)
  * @PATCHES_STORE_ERROR_NOT_FOUND: the document is not in the store
  * @PATCHES_STORE_ERROR_INVALID: the caller passed something the store
- *   refuses (a change without id, a revision that goes backwards)
+ *   refuses (a change without id, a revision that goes backwards, a
+ *   write to a document that is only a tombstone: purge it first)
  *
  * Error codes of %PATCHES_STORE_ERROR.
  */
