@@ -42,6 +42,11 @@
  *
  * Presented tokens are looked up by their SHA-256 digest, so a lookup
  * takes the same time whichever prefix of a token matches.
+ *
+ * patches_server_auth_reload() reads the file again (patches-server does
+ * on SIGHUP): new handshakes see the new tokens at once, connections
+ * already open keep the token they authenticated with.  A file that no
+ * longer parses leaves the tokens as they were.
  */
 
 typedef struct
@@ -67,6 +72,8 @@ struct _PatchesServerAuth
   /* SHA-256 hex digest → PatchesServerAuthToken */
   GHashTable             *tokens;
   PatchesServerAuthToken *anonymous;
+  /* The tokens file, for patches_server_auth_reload() */
+  char                   *path;
 };
 
 G_DEFINE_FINAL_TYPE (PatchesServerAuth, patches_server_auth, G_TYPE_OBJECT)
@@ -375,6 +382,7 @@ patches_server_auth_finalize (GObject *object)
 
   g_clear_pointer (&self->tokens, g_hash_table_unref);
   g_clear_pointer (&self->anonymous, patches_server_auth_token_unref);
+  g_clear_pointer (&self->path, g_free);
 
   G_OBJECT_CLASS (patches_server_auth_parent_class)->finalize (object);
 }
@@ -438,36 +446,82 @@ PatchesServerAuth *
 patches_server_auth_new_from_file (const char  *path,
                                    GError     **error)
 {
+  g_autoptr(PatchesServerAuth) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (PATCHES_TYPE_SERVER_AUTH, NULL);
+  self->path = g_strdup (path);
+  if (!patches_server_auth_reload (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+/**
+ * patches_server_auth_reload:
+ * @self: a #PatchesServerAuth made by patches_server_auth_new_from_file()
+ * @error: return location for a #GError
+ *
+ * Reads the tokens file again and, if it parses, puts its tokens in place
+ * of the current ones: later lookups see them; the #PatchesServerAuthToken
+ * entries already handed out stay valid, unchanged.  When the file cannot
+ * be read or does not parse, the current tokens are kept.  A file that
+ * others than its owner may read is loaded with a warning.
+ *
+ * Returns: %TRUE if the tokens were replaced, %FALSE with @error set
+ *   (the message names the file and, for a malformed one, the line)
+ */
+gboolean
+patches_server_auth_reload (PatchesServerAuth  *self,
+                            GError            **error)
+{
+  g_autoptr(PatchesServerAuth) fresh = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(GFileInfo) info = NULL;
   g_autofree char *data = NULL;
   g_autoptr(GError) local_error = NULL;
   gsize length;
 
-  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (PATCHES_IS_SERVER_AUTH (self), FALSE);
+  g_return_val_if_fail (self->path != NULL, FALSE);
 
-  file = g_file_new_for_path (path);
+  file = g_file_new_for_path (self->path);
   info = g_file_query_info (file, G_FILE_ATTRIBUTE_UNIX_MODE, G_FILE_QUERY_INFO_NONE, NULL, NULL);
   if (info != NULL &&
       g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_UNIX_MODE) &&
       (g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_UNIX_MODE) & 0077) != 0)
-    g_warning ("The tokens file %s can be read by other users; chmod 600 it", path);
+    g_warning ("The tokens file %s can be read by other users; chmod 600 it", self->path);
 
-  if (!g_file_get_contents (path, &data, &length, error))
-    return NULL;
+  if (!g_file_get_contents (self->path, &data, &length, error))
+    return FALSE;
 
-  {
-    PatchesServerAuth *self = patches_server_auth_new_from_data (data, length, &local_error);
+  if (!(fresh = patches_server_auth_new_from_data (data, length, &local_error)))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "%s: %s", self->path, local_error->message);
+      return FALSE;
+    }
 
-    if (self == NULL)
-      {
-        g_set_error (error, local_error->domain, local_error->code,
-                     "%s: %s", path, local_error->message);
-        return NULL;
-      }
+  g_clear_pointer (&self->tokens, g_hash_table_unref);
+  self->tokens = g_steal_pointer (&fresh->tokens);
 
-    return self;
-  }
+  return TRUE;
+}
+
+/**
+ * patches_server_auth_get_path:
+ * @self: a #PatchesServerAuth
+ *
+ * Returns: (nullable): the tokens file @self reads, or %NULL when it was
+ *   not made by patches_server_auth_new_from_file()
+ */
+const char *
+patches_server_auth_get_path (PatchesServerAuth *self)
+{
+  g_return_val_if_fail (PATCHES_IS_SERVER_AUTH (self), NULL);
+
+  return self->path;
 }
 
 /**

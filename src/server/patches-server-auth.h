@@ -50,6 +50,9 @@ PatchesServerAuth      *patches_server_auth_new_from_data    (const char        
                                                               gssize                   length,
                                                               GError                 **error) G_GNUC_WARN_UNUSED_RESULT;
 PatchesServerAuth      *patches_server_auth_new_allow_all    (void) G_GNUC_WARN_UNUSED_RESULT;
+gboolean                patches_server_auth_reload           (PatchesServerAuth       *self,
+                                                              GError                 **error);
+const char             *patches_server_auth_get_path         (PatchesServerAuth       *self);
 gboolean                patches_server_auth_get_allow_all    (PatchesServerAuth       *self);
 guint                   patches_server_auth_get_n_tokens     (PatchesServerAuth       *self);
 PatchesServerAuthToken *patches_server_auth_lookup           (PatchesServerAuth       *self,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "patches-server-cache.h"
+#include "patches-server-store-private.h"
 
 /*
  * Every commit reads the changes committed after its baseRev, and the
@@ -248,19 +249,31 @@ cache_save_changes (gpointer     data,
 {
   PatchesServerCache *self = data;
   g_autoptr(GPtrArray) sorted = NULL;
+  g_autoptr(GPtrArray) jsons = NULL;
   Tail *tail;
 
-  if (!self->store_funcs->save_changes (self->store, doc_id, changes, error))
-    return FALSE;
-
   if (changes->len == 0 || (tail = lookup (self, doc_id)) == NULL)
-    return TRUE;
+    return self->store_funcs->save_changes (self->store, doc_id, changes, error);
 
   /* Borrowed pointers (g_ptr_array_copy() would copy the free function) */
   sorted = g_ptr_array_sized_new (changes->len);
   for (guint i = 0; i < changes->len; i++)
     g_ptr_array_add (sorted, g_ptr_array_index (changes, i));
   g_ptr_array_sort (sorted, compare_by_rev);
+
+  /* Written once, for the database and for every answer and
+   * notification that carries the changes */
+  jsons = g_ptr_array_new_full (sorted->len, g_free);
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      GString *out = g_string_sized_new (256);
+
+      patches_change_write_json (g_ptr_array_index (sorted, i), out);
+      g_ptr_array_add (jsons, g_string_free (out, FALSE));
+    }
+
+  if (!patches_server_store_save_sorted_changes (self->store, doc_id, sorted, jsons, error))
+    return FALSE;
 
   for (guint i = 0; i < sorted->len; i++)
     {
@@ -274,7 +287,7 @@ cache_save_changes (gpointer     data,
         }
 
       g_ptr_array_add (tail->changes, patches_change_ref (change));
-      g_ptr_array_add (tail->json, NULL);
+      g_ptr_array_add (tail->json, g_steal_pointer (&jsons->pdata[i]));
       tail->head++;
       self->n_changes++;
     }

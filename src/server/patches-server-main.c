@@ -160,6 +160,30 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* SIGHUP: read the tokens file again; a file that does not load leaves
+ * the tokens as they were */
+static gboolean
+on_reload (gpointer user_data)
+{
+  App *app = user_data;
+  PatchesServerAuth *auth = patches_server_get_auth (app->server);
+  g_autoptr(GError) error = NULL;
+
+  if (patches_server_auth_get_path (auth) == NULL)
+    g_message ("SIGHUP: no tokens file to reload");
+  else if (!patches_server_auth_reload (auth, &error))
+    g_warning ("Keeping the previous tokens: %s", error->message);
+  else
+    {
+      g_message ("Reloaded the tokens file %s: %u tokens",
+                 patches_server_auth_get_path (auth), patches_server_auth_get_n_tokens (auth));
+      if (patches_server_auth_get_n_tokens (auth) == 0)
+        g_warning ("The tokens file lists no token: every new connection will be refused");
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 check_limits (GError **error)
 {
@@ -234,7 +258,10 @@ main (int   argc,
                                 "may name a stable client id with an X-Patches-Client-Id header or ?client_id=.");
   g_option_context_set_description (context,
                                     "Once ready it prints \"listening on ws://ADDR:PORT\" on standard output.\n"
-                                    "SIGINT and SIGTERM stop it cleanly.  See patches-server(1).");
+                                    "SIGINT and SIGTERM stop it cleanly.  SIGHUP reads the --tokens file again:\n"
+                                    "new connections use the new tokens, open ones keep theirs, and a file that\n"
+                                    "does not parse keeps the previous tokens (the log says why).\n"
+                                    "See patches-server(1).");
   g_option_context_add_main_entries (context, entries, NULL);
 
   if (!g_option_context_parse (context, &argc, &argv, &error) || !check_limits (&error))
@@ -295,6 +322,7 @@ main (int   argc,
   app.server = server;
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_unix_signal_add (SIGHUP, on_reload, &app);
   g_signal_connect (server, "notify::n-connections", G_CALLBACK (on_n_connections), &app);
 
   uri = patches_server_get_uri (server);

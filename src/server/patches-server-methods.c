@@ -1137,16 +1137,21 @@ patches_server_flush (PatchesServer *self)
 }
 
 /* Once the server has been idle for a while, hand the memory a burst of
- * traffic left free back to the system */
+ * traffic left free back to the system, and copy the write-ahead log into
+ * the database */
 #define TRIM_IDLE_SECONDS 2
 
 static gboolean
 trim_cb (gpointer user_data)
 {
   PatchesServer *self = user_data;
+  g_autoptr(GError) error = NULL;
 
   if (g_get_monotonic_time () - self->last_flush < TRIM_IDLE_SECONDS * G_USEC_PER_SEC)
     return G_SOURCE_CONTINUE;
+
+  if (!patches_server_store_checkpoint (self->store, &error))
+    g_warning ("%s", error->message);
 
 #ifdef __GLIBC__
   malloc_trim (0);

@@ -12,6 +12,13 @@
 G_BEGIN_DECLS
 
 /* The store's connection, for tests and maintenance tools only */
-sqlite3 *patches_server_store_get_database (PatchesServerStore *self);
+sqlite3  *patches_server_store_get_database        (PatchesServerStore  *self);
+
+/* For the cache, which has the changes' JSON already */
+gboolean  patches_server_store_save_sorted_changes (PatchesServerStore  *self,
+                                                    const char          *doc_id,
+                                                    GPtrArray           *sorted,
+                                                    GPtrArray           *jsons,
+                                                    GError             **error);
 
 G_END_DECLS

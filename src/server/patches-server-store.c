@@ -59,6 +59,12 @@
 #include "patches-server-store-private.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/* The page size of a new database (an existing one keeps its own) */
+#define STORE_PAGE_SIZE 1024
+/* A checkpoint in the write path once the log holds this many pages */
+#define WAL_AUTOCHECKPOINT_PAGES 10000
+/* SQLite's page cache, kept small: the server's resident target is 30 MB */
+#define CACHE_KIB 4096
 
 struct _PatchesServerStore
 {
@@ -618,6 +624,37 @@ patches_server_store_rollback (PatchesServerStore *self)
 }
 
 /**
+ * patches_server_store_checkpoint:
+ * @self: a #PatchesServerStore
+ * @error: return location for a #GError
+ *
+ * Copies what the write-ahead log holds into the database file, so that
+ * the log starts over at its beginning with the next write.  Writes do
+ * this by themselves every few thousand pages; the server also does it
+ * when it has been idle for a moment.  Does nothing inside a transaction.
+ *
+ * Returns: %TRUE on success (including when the database is busy and the
+ *   log could be copied only in part)
+ */
+gboolean
+patches_server_store_checkpoint (PatchesServerStore  *self,
+                                 GError             **error)
+{
+  int rc;
+
+  g_return_val_if_fail (PATCHES_IS_SERVER_STORE (self), FALSE);
+
+  if (self->depth > 0)
+    return TRUE;
+
+  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+    return set_sqlite_error (self, rc, "Could not checkpoint the write-ahead log", error);
+
+  return TRUE;
+}
+
+/**
  * patches_server_store_get_transaction_depth:
  * @self: a #PatchesServerStore
  *
@@ -847,6 +884,7 @@ static gboolean
 insert_changes (PatchesServerStore  *self,
                 const char          *doc_id,
                 GPtrArray           *sorted,
+                GPtrArray           *jsons,
                 gboolean            *conflict,
                 GError             **error)
 {
@@ -869,10 +907,22 @@ insert_changes (PatchesServerStore  *self,
   for (guint i = 0; i < sorted->len; i++)
     {
       PatchesChange *change = g_ptr_array_index (sorted, i);
+      const char *text;
+      gsize length;
       int rc;
 
-      g_string_truncate (json, 0);
-      patches_change_write_json (change, json);
+      if (jsons != NULL)
+        {
+          text = g_ptr_array_index (jsons, i);
+          length = strlen (text);
+        }
+      else
+        {
+          g_string_truncate (json, 0);
+          patches_change_write_json (change, json);
+          text = json->str;
+          length = json->len;
+        }
 
       bind_text (insert, 1, doc_id);
       sqlite3_bind_int64 (insert, 2, change->rev);
@@ -881,7 +931,7 @@ insert_changes (PatchesServerStore  *self,
       bind_text (insert, 5, change->client_id);
       sqlite3_bind_int64 (insert, 6, isfinite (change->created_at) ? (gint64) change->created_at : 0);
       sqlite3_bind_int64 (insert, 7, isfinite (change->committed_at) ? (gint64) change->committed_at : 0);
-      sqlite3_bind_text (insert, 8, json->str, (int) json->len, SQLITE_STATIC);
+      sqlite3_bind_text (insert, 8, text, (int) length, SQLITE_STATIC);
 
       rc = sqlite3_step (insert);
       sqlite3_reset (insert);
@@ -897,23 +947,21 @@ insert_changes (PatchesServerStore  *self,
   return TRUE;
 }
 
+/* Saves @sorted, changes of @doc_id in ascending revision order, whose
+ * JSON texts are @jsons (written here when %NULL) */
 static gboolean
-store_save_changes (gpointer     data,
-                    const char  *doc_id,
-                    GPtrArray   *changes,
-                    GError     **error)
+save_sorted_changes (PatchesServerStore  *self,
+                     const char          *doc_id,
+                     GPtrArray           *sorted,
+                     GPtrArray           *jsons,
+                     GError             **error)
 {
-  PatchesServerStore *self = data;
-  g_autoptr(GPtrArray) sorted = NULL;
   g_autoptr(GError) local_error = NULL;
   gboolean conflict;
 
-  if (changes->len == 0)
-    return TRUE;
-
-  for (guint i = 0; i < changes->len; i++)
+  for (guint i = 0; i < sorted->len; i++)
     {
-      PatchesChange *change = g_ptr_array_index (changes, i);
+      PatchesChange *change = g_ptr_array_index (sorted, i);
 
       if (change->id == NULL || change->rev < 1)
         {
@@ -923,16 +971,10 @@ store_save_changes (gpointer     data,
         }
     }
 
-  /* Insert in revision order: the trigger wants each one to be head + 1 */
-  sorted = g_ptr_array_sized_new (changes->len);
-  for (guint i = 0; i < changes->len; i++)
-    g_ptr_array_add (sorted, g_ptr_array_index (changes, i));
-  g_ptr_array_sort (sorted, compare_by_rev);
-
   if (!run_cached (self, STMT_SAVEPOINT, "Could not begin saving changes", error))
     return FALSE;
 
-  if (insert_changes (self, doc_id, sorted, &conflict, &local_error))
+  if (insert_changes (self, doc_id, sorted, jsons, &conflict, &local_error))
     return run_cached (self, STMT_RELEASE, "Could not save changes", error);
 
   if (!run_cached (self, STMT_ROLLBACK_TO, "Could not undo a failed save", NULL) ||
@@ -944,6 +986,60 @@ store_save_changes (gpointer     data,
 
   g_propagate_error (error, g_steal_pointer (&local_error));
   return FALSE;
+}
+
+static gboolean
+store_save_changes (gpointer     data,
+                    const char  *doc_id,
+                    GPtrArray   *changes,
+                    GError     **error)
+{
+  PatchesServerStore *self = data;
+  g_autoptr(GPtrArray) sorted = NULL;
+
+  if (changes->len == 0)
+    return TRUE;
+
+  /* Insert in revision order: the trigger wants each one to be head + 1 */
+  sorted = g_ptr_array_sized_new (changes->len);
+  for (guint i = 0; i < changes->len; i++)
+    g_ptr_array_add (sorted, g_ptr_array_index (changes, i));
+  g_ptr_array_sort (sorted, compare_by_rev);
+
+  return save_sorted_changes (self, doc_id, sorted, NULL, error);
+}
+
+/**
+ * patches_server_store_save_sorted_changes:
+ * @self: a #PatchesServerStore
+ * @doc_id: a document id
+ * @sorted: (element-type PatchesChange): changes of @doc_id, in ascending
+ *   revision order
+ * @jsons: (element-type utf8): the JSON text of each of @sorted, as
+ *   patches_change_write_json() writes it
+ * @error: return location for a #GError
+ *
+ * What the history functions' `save_changes` does, for a caller that has
+ * the changes' JSON already (the cache keeps it for answers and
+ * notifications), so that it is written once.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+patches_server_store_save_sorted_changes (PatchesServerStore  *self,
+                                          const char          *doc_id,
+                                          GPtrArray           *sorted,
+                                          GPtrArray           *jsons,
+                                          GError             **error)
+{
+  g_return_val_if_fail (PATCHES_IS_SERVER_STORE (self), FALSE);
+  g_return_val_if_fail (doc_id != NULL, FALSE);
+  g_return_val_if_fail (sorted != NULL && jsons != NULL && jsons->len == sorted->len, FALSE);
+
+  if (sorted->len == 0)
+    return TRUE;
+
+  return save_sorted_changes (self, doc_id, sorted, jsons, error);
 }
 
 static PatchesValue *
@@ -1413,6 +1509,13 @@ patches_server_store_initable_init (GInitable     *initable,
 
   in_memory = self->path[0] == 0 || strcmp (self->path, ":memory:") == 0;
 
+  /* A commit writes a page or two of each document it touches (its
+   * revision and change-id index entries) to the WAL: small pages keep
+   * that small.  It takes effect when the database is created. */
+  if (!exec_sql (self, "PRAGMA page_size = " G_STRINGIFY (STORE_PAGE_SIZE) ";",
+                 "Could not configure the database", error))
+    goto failed;
+
   if (!query_single (self, "PRAGMA journal_mode = WAL", NULL, &journal_mode, error))
     goto failed;
   if (!in_memory && g_ascii_strcasecmp (journal_mode ? journal_mode : "", "wal") != 0)
@@ -1423,7 +1526,13 @@ patches_server_store_initable_init (GInitable     *initable,
       goto failed;
     }
 
-  if (!exec_sql (self, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+  /* Checkpoints in the write path, far apart (each writes a hot page
+   * once however often it changed), and one more when the server is
+   * idle (patches_server_store_checkpoint()) */
+  if (!exec_sql (self,
+                 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                 "PRAGMA wal_autocheckpoint = " G_STRINGIFY (WAL_AUTOCHECKPOINT_PAGES) ";"
+                 "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB) ";",
                  "Could not configure the database", error))
     goto failed;
 

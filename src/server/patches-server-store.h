@@ -48,6 +48,8 @@ gboolean       patches_server_store_commit                (PatchesServerStore  *
                                                            GError             **error);
 void           patches_server_store_rollback              (PatchesServerStore  *self);
 guint          patches_server_store_get_transaction_depth (PatchesServerStore  *self);
+gboolean       patches_server_store_checkpoint            (PatchesServerStore  *self,
+                                                           GError             **error);
 
 /* commitChanges */
 gboolean       patches_server_store_run_commit            (PatchesServerStore  *self,

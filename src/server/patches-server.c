@@ -932,6 +932,9 @@ patches_server_stop (PatchesServer *self)
   patches_server_flush (self);
   patches_server_clear_jobs (self);
 
+  g_debug ("%" G_GUINT64_FORMAT " writes in %" G_GUINT64_FORMAT " transactions",
+           self->n_jobs, self->n_transactions);
+
   connections = g_ptr_array_new_full (self->connections->len, g_object_unref);
   for (guint i = 0; i < self->connections->len; i++)
     g_ptr_array_add (connections, g_object_ref (g_ptr_array_index (self->connections, i)));

@@ -233,10 +233,13 @@ child_setup (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Starts the server on @db with @args; its standard error goes to
+ * @log_path when not %NULL */
 static Server *
-server_start_argv (const char         *db,
+server_start_full (const char         *db,
                    const char * const *args,
-                   gboolean            expect_ready)
+                   gboolean            expect_ready,
+                   const char         *log_path)
 {
   Server *server = g_new0 (Server, 1);
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -259,6 +262,8 @@ server_start_argv (const char         *db,
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  if (log_path != NULL)
+    g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
@@ -278,6 +283,14 @@ server_start_argv (const char         *db,
   server->url = g_strdup_printf ("ws://127.0.0.1:%u", server->port);
 
   return server;
+}
+
+static Server *
+server_start_argv (const char         *db,
+                   const char * const *args,
+                   gboolean            expect_ready)
+{
+  return server_start_full (db, args, expect_ready, NULL);
 }
 
 static Server *
@@ -1484,6 +1497,119 @@ test_auth (void)
   }
 }
 
+/* SIGHUP reloads the tokens file */
+
+static gboolean
+client_accepted (Server     *server,
+                 const char *token)
+{
+  g_autofree char *authorization = g_strconcat ("Bearer ", token, NULL);
+  g_autoptr(Client) client = client_try (server, NULL, authorization, NULL, NULL);
+
+  g_assert_true (client->ws != NULL || client->status == 401);
+  return client->ws != NULL;
+}
+
+/* Whether the server's log has @count lines containing @text */
+static gboolean
+log_has (const char *log_path,
+         const char *text,
+         guint       count)
+{
+  g_autofree char *contents = NULL;
+  guint found = 0;
+
+  if (!g_file_get_contents (log_path, &contents, NULL, NULL))
+    return FALSE;
+  for (const char *p = strstr (contents, text); p != NULL; p = strstr (p + 1, text))
+    found++;
+
+  return found >= count;
+}
+
+static void
+test_auth_reload (void)
+{
+  g_autofree char *tokens = write_tokens ("reload-tokens",
+                                          "old  alice  r-*:write\n"
+                                          "keep bob    r-*:read\n");
+  g_autofree char *db = tmp_path ("reload.db");
+  g_autofree char *log_path = tmp_path ("reload.log");
+  const char * const args[] = { "--tokens", tokens, NULL };
+  Server *server = server_start_full (db, args, TRUE, log_path);
+  g_autoptr(Client) old_conn = NULL;
+
+  g_assert_true (client_accepted (server, "old"));
+  g_assert_true (client_accepted (server, "keep"));
+  g_assert_false (client_accepted (server, "new"));
+  old_conn = client_new (server, "old", NULL);
+
+  /* "new" is added, "old" removed, "keep" loses its write access… */
+  g_free (write_tokens ("reload-tokens",
+                        "# reloaded\n"
+                        "keep bob    r-*:write\n"
+                        "new  carol  r-*:write\n"));
+  g_subprocess_send_signal (server->process, SIGHUP);
+  WAIT_UNTIL (log_has (log_path, "Reloaded the tokens file", 1));
+
+  /* …which new handshakes see at once */
+  g_assert_true (client_accepted (server, "new"));
+  g_assert_false (client_accepted (server, "old"));
+  {
+    g_autoptr(Client) keep = client_new (server, "keep", NULL);
+    g_autoptr(Client) fresh = client_new (server, "new", NULL);
+    g_autoptr(PatchesValue) committed = NULL;
+
+    committed = client_result (keep, "commitChanges",
+                               "[\"r-1\",[{\"id\":\"k1\",\"ops\":[{\"op\":\"add\",\"path\":\"/k\",\"value\":1}]}]]");
+    g_assert_cmpint (member_int (committed, "changes.0.rev"), ==, 1);
+    g_assert_cmpint (head_rev (fresh, "r-1"), ==, 1);
+  }
+
+  /* The connection opened with the removed token keeps its access */
+  {
+    g_autoptr(PatchesValue) committed = NULL;
+
+    committed = client_result (old_conn, "commitChanges",
+                               "[\"r-1\",[{\"id\":\"o1\",\"baseRev\":1,\"ops\":[{\"op\":\"add\","
+                               "\"path\":\"/o\",\"value\":1}]}]]");
+    g_assert_cmpint (member_int (committed, "changes.0.rev"), ==, 2);
+  }
+
+  /* A file that does not parse keeps the tokens as they were, and the log
+   * says why */
+  g_free (write_tokens ("reload-tokens",
+                        "keep bob r-*:write\n"
+                        "bad  eve r-*:admin\n"));
+  g_subprocess_send_signal (server->process, SIGHUP);
+  WAIT_UNTIL (log_has (log_path, "Keeping the previous tokens", 1));
+  g_assert_true (log_has (log_path, "reload-tokens: line 2: access", 1));
+  g_assert_true (client_accepted (server, "new"));
+  g_assert_true (client_accepted (server, "keep"));
+  g_assert_false (client_accepted (server, "bad"));
+
+  /* So does a file that went missing */
+  g_unlink (tokens);
+  g_subprocess_send_signal (server->process, SIGHUP);
+  WAIT_UNTIL (log_has (log_path, "Keeping the previous tokens", 2));
+  g_assert_true (client_accepted (server, "new"));
+
+  server_stop (server, SIGTERM);
+
+  /* Without --tokens, SIGHUP is logged and does nothing else */
+  {
+    g_autofree char *no_auth_log = tmp_path ("reload-no-auth.log");
+    const char * const no_auth[] = { "--no-auth", NULL };
+    Server *open_server = server_start_full (db, no_auth, TRUE, no_auth_log);
+
+    g_subprocess_send_signal (open_server->process, SIGHUP);
+    WAIT_UNTIL (log_has (no_auth_log, "no tokens file to reload", 1));
+    g_assert_false (open_server->exited);
+    g_assert_true (client_accepted (open_server, "anything"));
+    server_stop (open_server, SIGTERM);
+  }
+}
+
 /* Concurrency: N clients, one commit in flight each */
 
 typedef struct
@@ -2289,6 +2415,7 @@ main (int   argc,
   g_test_add_data_func ("/Server/transcript/concurrent", "concurrent.jsonl", replay_transcript);
   g_test_add_func ("/Server/methods", test_methods);
   g_test_add_func ("/Server/auth", test_auth);
+  g_test_add_func ("/Server/auth-reload", test_auth_reload);
   g_test_add_func ("/Server/concurrency/one-doc", test_concurrency_one_doc);
   g_test_add_func ("/Server/concurrency/several-docs", test_concurrency_several_docs);
   g_test_add_func ("/Server/lost-response/stable-client-id", test_lost_response_stable_id);
