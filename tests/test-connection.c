@@ -970,6 +970,8 @@ test_refused (void)
   g_assert_nonnull (strstr (error->message, "ws://127.0.0.1:"));
   g_assert_null (strstr (error->message, "secret"));
   g_assert_cmpint (patches_connection_get_state (conn), ==, PATCHES_CONNECTION_STATE_ERROR);
+  /* no HTTP answer at all */
+  g_assert_cmpuint (patches_connection_get_last_http_status (conn), ==, 0);
   assert_states (rec, PATCHES_CONNECTION_STATE_CONNECTING, PATCHES_CONNECTION_STATE_ERROR, -1);
   g_assert_cmpuint (rec->closed, ==, 0);
   g_clear_error (&error);
@@ -1001,6 +1003,7 @@ test_tokens (void)
   g_assert_nonnull (strstr (error->message, "HTTP 401"));
   g_assert_nonnull (strstr (error->message, patches_test_server_get_url (server)));
   g_assert_cmpint (patches_connection_get_state (wrong), ==, PATCHES_CONNECTION_STATE_ERROR);
+  g_assert_cmpuint (patches_connection_get_last_http_status (wrong), ==, 401);
   g_clear_error (&error);
 
   /* In the query: refused too, and the token stays out of the message */
@@ -1013,6 +1016,8 @@ test_tokens (void)
   patches_connection_set_header (wrong, "Authorization", "Bearer good-token");
   g_assert_true (open_sync (wrong, &error));
   g_assert_no_error (error);
+  /* a dial that succeeds forgets the refusal */
+  g_assert_cmpuint (patches_connection_get_last_http_status (wrong), ==, 0);
   patches_connection_close (wrong);
   patches_connection_set_header (wrong, "Authorization", NULL);
   g_assert_false (open_sync (wrong, &error));

@@ -6,8 +6,10 @@
  * the exact sequence of state notifications through connect, edit, a
  * killed and restarted server, a refused token, remote and offline
  * deletion, offline edits that survive a restart of the client, batching
- * under max-batch-size, batch-delay, going offline, and a server that
- * lost the history the client had.
+ * under max-batch-size, batch-delay, going offline, a server that lost
+ * the history the client had, pending changes the server refuses by name
+ * (quarantine), a committed change no replica can apply, and a commit
+ * whose answer was lost.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -25,13 +27,10 @@
 #include "patches-memory-store.h"
 #include "patches-sqlite-store.h"
 #include "patches-sync.h"
+#include "patches-sync-private.h"
 #include "patches-test-server.h"
 
 #define WAIT_UNTIL PATCHES_TEST_WAIT_UNTIL
-
-/* In patches-sync.c, for tests only */
-void _patches_sync_set_online (PatchesSync *self,
-                               gboolean     online);
 
 /* A client: store, client, sync, one open document, and what it saw */
 typedef struct
@@ -402,6 +401,377 @@ tmp_file (PatchesTestServer *server,
   return g_build_filename (patches_test_server_get_dir (server), name, NULL);
 }
 
+/* A change from its JSON */
+static PatchesChange *
+change_from_json (const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PatchesValue) value = patches_value_parse (json, -1, &error);
+  PatchesChange *change;
+
+  g_assert_no_error (error);
+  change = patches_change_from_value (value, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (change);
+
+  return change;
+}
+
+/* Puts pending changes straight into @store, bypassing every check a
+ * PatchesDoc makes: changes of revisions @base_rev + 1, + 2, … on
+ * @base_rev, with the ids and ops given as "id", "[ops]" pairs */
+static void
+store_append_raw (PatchesStore *store,
+                  const char   *doc_id,
+                  gint64        base_rev,
+                  ...)
+{
+  g_autoptr(GPtrArray) changes = patches_changes_new ();
+  g_autoptr(GError) error = NULL;
+  const char *id;
+  va_list args;
+
+  va_start (args, base_rev);
+  while ((id = va_arg (args, const char *)) != NULL)
+    {
+      const char *ops = va_arg (args, const char *);
+      g_autofree char *json = NULL;
+
+      json = g_strdup_printf ("{\"id\":\"%s\",\"baseRev\":%" G_GINT64_FORMAT ",\"rev\":%"
+                              G_GINT64_FORMAT ",\"ops\":%s,\"createdAt\":%" G_GINT64_FORMAT
+                              ",\"committedAt\":0}",
+                              id, base_rev, base_rev + changes->len + 1, ops,
+                              g_get_real_time () / 1000);
+      g_ptr_array_add (changes, change_from_json (json));
+    }
+  va_end (args);
+
+  g_assert_true (patches_store_append_pending (store, doc_id, changes, &error));
+  g_assert_no_error (error);
+}
+
+/* The ids of the changes in a document's quarantine record */
+static char *
+quarantined_ids (PatchesStore *store,
+                 const char   *doc_id)
+{
+  g_autofree char *key = g_strconcat (PATCHES_SYNC_QUARANTINE_PREFIX, doc_id, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = patches_store_get_meta (store, key, &error);
+  g_autoptr(PatchesValue) list = NULL;
+  g_autoptr(GString) ids = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  if (json == NULL)
+    return g_strdup ("");
+
+  list = patches_value_parse (json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (patches_value_get_kind (list), ==, PATCHES_VALUE_ARRAY);
+  for (guint i = 0; i < patches_value_array_get_length (list); i++)
+    {
+      PatchesValue *item = patches_value_array_get (list, i);
+      PatchesValue *change = patches_value_object_get (item, "change");
+      const char *id = patches_value_get_string (patches_value_object_get (item, "changeId"));
+
+      /* the whole change is kept, with why and when */
+      g_assert_cmpstr (patches_value_get_string (patches_value_object_get (item, "docId")), ==, doc_id);
+      g_assert_cmpstr (patches_value_get_string (patches_value_object_get (change, "id")), ==, id);
+      g_assert_nonnull (patches_value_object_get (change, "ops"));
+      g_assert_nonnull (strstr (patches_value_get_string (patches_value_object_get (item, "reason")), id));
+      g_assert_cmpfloat (patches_value_get_number (patches_value_object_get (item, "quarantinedAt")), >, 0);
+
+      if (i > 0)
+        g_string_append_c (ids, ' ');
+      g_string_append (ids, id);
+    }
+
+  return g_string_free (g_steal_pointer (&ids), FALSE);
+}
+
+/* /Sync/quarantine: the server refuses one pending change by name (400
+ * with data.changeId, scope "change") and it does not apply here either:
+ * it is set aside, the changes after it go out without it, the error
+ * signal names it once (PROTOCOL.md §8.9 row 5) */
+
+static void
+test_quarantine (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  PatchesStore *store = PATCHES_STORE (patches_memory_store_new ());
+  g_autoptr(Peer) a = NULL;
+  g_autoptr(Peer) b = NULL;
+  g_autofree char *quarantined = NULL;
+  PatchesValue *data;
+
+  /* a corrupted queue: an op nobody knows between good changes, the one
+   * after it written on top of the one before */
+  store_append_raw (store, "q", 0,
+                    "good1", "[{\"op\":\"replace\",\"path\":\"/title\",\"value\":\"one\"}]",
+                    "bad", "[{\"op\":\"frobnicate\",\"path\":\"/title\",\"value\":1}]",
+                    "good2", "[{\"op\":\"replace\",\"path\":\"/body\",\"value\":\"two\"}]",
+                    "good3", "[{\"op\":\"move\",\"from\":\"/title\",\"path\":\"/heading\"}]",
+                    NULL);
+  a = peer_new_with_store (url, "q", store);
+  g_assert_cmpuint (patches_doc_get_n_pending (a->doc), ==, 4);
+
+  b = peer_new (url, "q");
+  peer_connect (b);
+
+  peer_record (a);
+  peer_connect (a);
+  assert_log (a, "connected=1 status=syncing q=syncing/r0/p1 q=syncing/r3/p0 q=synced/r3/p0 status=synced");
+
+  /* reported once, by name, with the server's code and data */
+  g_assert_cmpuint (a->n_errors, ==, 1);
+  g_assert_error (a->last_error, PATCHES_RPC_ERROR, PATCHES_RPC_ERROR_REMOTE);
+  g_assert_cmpint (patches_rpc_error_get_code (a->last_error), ==, 400);
+  g_assert_true (g_str_has_prefix (a->last_error->message, "Change bad was set aside"));
+  data = patches_rpc_error_get_data (a->last_error);
+  g_assert_cmpstr (patches_value_get_string (patches_value_object_get (data, "changeId")), ==, "bad");
+
+  /* the good ones reached the server, renumbered, the bad one is kept
+   * aside in the store */
+  g_assert_cmpint (patches_doc_get_committed_rev (a->doc), ==, 3);
+  g_assert_false (patches_doc_get_has_pending (a->doc));
+  quarantined = quarantined_ids (store, "q");
+  g_assert_cmpstr (quarantined, ==, "bad");
+  {
+    g_autofree char *json = doc_json (a->doc);
+
+    g_assert_cmpstr (json, ==, "{\"body\":\"two\",\"heading\":\"one\"}");
+  }
+
+  WAIT_UNTIL (patches_doc_get_committed_rev (b->doc) == 3);
+  {
+    g_autofree char *json_a = doc_json (a->doc);
+    g_autofree char *json_b = doc_json (b->doc);
+
+    g_assert_cmpstr (json_a, ==, json_b);
+  }
+  g_assert_cmpuint (b->committed->len, ==, 3);
+  g_assert_cmpstr (((PatchesChange *) g_ptr_array_index (b->committed, 0))->id, ==, "good1");
+  g_assert_cmpstr (((PatchesChange *) g_ptr_array_index (b->committed, 1))->id, ==, "good2");
+  g_assert_cmpstr (((PatchesChange *) g_ptr_array_index (b->committed, 2))->id, ==, "good3");
+}
+
+/* /Sync/quarantine-limit: at most three changes of a document are set
+ * aside; the fourth is an ordinary sync error, and nothing is dropped */
+
+static void
+test_quarantine_limit (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  PatchesStore *store = PATCHES_STORE (patches_memory_store_new ());
+  g_autoptr(Peer) a = NULL;
+  g_autoptr(PatchesDocSyncState) state = NULL;
+  g_autofree char *quarantined = NULL;
+  GPtrArray *pending;
+
+  store_append_raw (store, "limit", 0,
+                    "ok", "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":1}]",
+                    "bad1", "[{\"op\":\"replace\",\"path\":\"/n\"}]",
+                    "bad2", "[{\"op\":\"@nope\",\"path\":\"/n\",\"value\":2}]",
+                    "bad3", "[{\"op\":\"add\",\"path\":\"/m\"}]",
+                    "bad4", "[{\"op\":\"test\",\"path\":\"/n\"}]",
+                    NULL);
+  a = peer_new_with_store (url, "limit", store);
+  peer_start_connect (a);
+  WAIT_UNTIL (({ g_autoptr(PatchesDocSyncState) s = patches_sync_get_doc_state (a->sync, "limit");
+                 s != NULL && s->status == PATCHES_SYNC_STATUS_ERROR; }));
+
+  quarantined = quarantined_ids (store, "limit");
+  g_assert_cmpstr (quarantined, ==, "bad1 bad2 bad3");
+  state = patches_sync_get_doc_state (a->sync, "limit");
+  g_assert_error (state->error, PATCHES_RPC_ERROR, PATCHES_RPC_ERROR_REMOTE);
+  g_assert_cmpint (patches_rpc_error_get_code (state->error), ==, 400);
+  g_assert_nonnull (strstr (state->error->message, "bad4"));
+  g_assert_true (state->has_pending);
+  g_assert_cmpint (state->committed_rev, ==, 0);
+
+  /* three set aside, then the error of the fourth */
+  g_assert_cmpuint (a->n_errors, ==, 4);
+  g_assert_nonnull (strstr (a->last_error->message, "bad4"));
+  g_assert_null (strstr (a->last_error->message, "set aside"));
+
+  pending = patches_doc_get_pending (a->doc);
+  g_assert_cmpuint (pending->len, ==, 2);
+  g_assert_cmpstr (((PatchesChange *) g_ptr_array_index (pending, 0))->id, ==, "ok");
+  g_assert_cmpint (((PatchesChange *) g_ptr_array_index (pending, 0))->rev, ==, 1);
+  g_assert_cmpstr (((PatchesChange *) g_ptr_array_index (pending, 1))->id, ==, "bad4");
+  g_assert_cmpint (((PatchesChange *) g_ptr_array_index (pending, 1))->rev, ==, 2);
+}
+
+/* /Sync/refused-but-valid: a change the server refuses by name that
+ * applies here (a root replace on a document others created) is not set
+ * aside: it is a sync error and stays pending */
+
+static void
+test_refused_but_valid (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  PatchesStore *store = PATCHES_STORE (patches_memory_store_new ());
+  g_autoptr(Peer) a = NULL;
+  g_autoptr(Peer) b = peer_new (url, "root");
+  g_autoptr(PatchesDocSyncState) state = NULL;
+  g_autofree char *quarantined = NULL;
+
+  peer_connect (b);
+  set_string (b->doc, "/title", "by b");
+  WAIT_UNTIL (peer_synced (b) && patches_doc_get_committed_rev (b->doc) == 1);
+
+  store_append_raw (store, "root", 0,
+                    "whole", "[{\"op\":\"replace\",\"path\":\"\",\"value\":{\"title\":\"mine\"}}]",
+                    NULL);
+  a = peer_new_with_store (url, "root", store);
+  peer_start_connect (a);
+  WAIT_UNTIL (({ g_autoptr(PatchesDocSyncState) s = patches_sync_get_doc_state (a->sync, "root");
+                 s != NULL && s->status == PATCHES_SYNC_STATUS_ERROR; }));
+
+  state = patches_sync_get_doc_state (a->sync, "root");
+  g_assert_cmpint (patches_rpc_error_get_code (state->error), ==, 400);
+  g_assert_cmpstr (patches_value_get_string (patches_value_object_get (patches_rpc_error_get_data (state->error),
+                                                                       "changeId")), ==, "whole");
+  g_assert_true (state->has_pending);
+  quarantined = quarantined_ids (store, "root");
+  g_assert_cmpstr (quarantined, ==, "");
+  g_assert_cmpuint (a->n_errors, ==, 1);
+  g_assert_cmpuint (patches_doc_get_n_pending (a->doc), ==, 1);
+  g_assert_cmpstr (doc_string (a->doc, "title"), ==, "mine");
+  g_assert_cmpstr (doc_string (b->doc, "title"), ==, "by b");
+}
+
+/* /Sync/committed-unappliable: the server accepts a change that no
+ * replica can apply (it writes through a number); the committer and a
+ * subscriber each report it, reload, count it as empty and agree
+ * (PROTOCOL.md §8.9 row 2) */
+
+static void
+test_committed_unappliable (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  g_autoptr(PatchesStore) store = PATCHES_STORE (patches_memory_store_new ());
+  g_autoptr(Peer) a = peer_new (url, "poison");
+  g_autoptr(Peer) b = peer_new_with_store (url, "poison", g_object_ref (store));
+
+  peer_connect (a);
+  peer_connect (b);
+  set_string (a->doc, "/title", "first");
+  WAIT_UNTIL (peer_synced (a) && patches_doc_get_committed_rev (b->doc) == 1);
+
+  /* b quits; its queue gets a change that writes through a number */
+  peer_detach (b);
+  store_append_raw (store, "poison", 1,
+                    "five", "[{\"op\":\"replace\",\"path\":\"/n\",\"value\":5}]",
+                    "through", "[{\"op\":\"replace\",\"path\":\"/n/x\",\"value\":1}]",
+                    NULL);
+  b->store = g_object_ref (store);
+  peer_attach (b, url);
+  peer_connect (b);
+
+  WAIT_UNTIL (peer_synced (a) && patches_doc_get_committed_rev (a->doc) == 3);
+  g_assert_cmpint (patches_doc_get_committed_rev (b->doc), ==, 3);
+  {
+    g_autofree char *json_a = doc_json (a->doc);
+    g_autofree char *json_b = doc_json (b->doc);
+
+    g_assert_cmpstr (json_a, ==, "{\"title\":\"first\",\"n\":5}");
+    g_assert_cmpstr (json_b, ==, json_a);
+  }
+  g_assert_false (patches_doc_get_has_pending (b->doc));
+
+  /* each side said which change it could not apply, then that the
+   * reload did not make it apply either (it counts as empty) */
+  g_assert_cmpuint (a->n_errors, ==, 2);
+  g_assert_error (a->last_error, PATCHES_ERROR, PATCHES_ERROR_APPLY_CHANGES);
+  g_assert_true (g_str_has_prefix (a->last_error->message, "Committed change through (rev 3) of poison "
+                                                           "does not apply even after a reload"));
+  g_assert_cmpuint (b->n_errors, ==, 2);
+  g_assert_error (b->last_error, PATCHES_ERROR, PATCHES_ERROR_APPLY_CHANGES);
+  g_assert_true (g_str_has_prefix (b->last_error->message, "Committed change through (rev 3)"));
+
+  /* and later changes flow again */
+  set_string (a->doc, "/title", "after");
+  WAIT_UNTIL (patches_doc_get_committed_rev (b->doc) == 4);
+  g_assert_cmpstr (doc_string (b->doc, "title"), ==, "after");
+  g_assert_true (peer_synced (b));
+}
+
+/* /Sync/lost-ack: a commit whose answer was lost goes out again after
+ * the reconnect, with an edit typed on top of it.  The server knows the
+ * resend as this client's own through its stable X-Patches-Client-Id
+ * (PROTOCOL.md §12 #1), so the later edit is not shifted a second time:
+ * "aXYbc", not "aXbYc" */
+
+static void
+store_result_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+test_lost_ack (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  g_autoptr(Peer) a = peer_new (url, "ack");
+  g_autoptr(Peer) b = peer_new (url, "ack");
+  g_autoptr(PatchesConnection) lost = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(PatchesCommitResult) committed = NULL;
+  g_autoptr(GPtrArray) first = patches_changes_new ();
+  g_autofree char *client_id = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *pending;
+
+  peer_connect (a);
+  peer_connect (b);
+  insert_text (a->doc, "/body", 0, "abc");
+  WAIT_UNTIL (peer_synced (a) && patches_doc_get_committed_rev (b->doc) == 1);
+
+  patches_sync_disconnect (a->sync);
+  insert_text (a->doc, "/body", 1, "X");
+  insert_text (a->doc, "/body", 2, "Y");
+  pending = patches_doc_get_pending (a->doc);
+  g_assert_cmpuint (pending->len, ==, 2);
+
+  /* the first went out and was committed, but the answer never came */
+  client_id = patches_client_dup_client_id (a->client);
+  lost = patches_connection_new (url);
+  patches_connection_set_header (lost, "X-Patches-Client-Id", client_id);
+  patches_connection_open_async (lost, NULL, store_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (patches_connection_open_finish (lost, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_ptr_array_add (first, patches_change_ref (g_ptr_array_index (pending, 0)));
+  patches_connection_commit_changes_async (lost, "ack", first, NULL, NULL, store_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  committed = patches_connection_commit_changes_finish (lost, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (committed->changes->len, ==, 1);
+  patches_connection_close (lost);
+  WAIT_UNTIL (patches_doc_get_committed_rev (b->doc) == 2);
+
+  /* a comes back and sends both */
+  peer_connect (a);
+  WAIT_UNTIL (patches_doc_get_committed_rev (a->doc) == 3 && patches_doc_get_committed_rev (b->doc) == 3);
+  {
+    g_autofree char *json_a = doc_json (a->doc);
+    g_autofree char *json_b = doc_json (b->doc);
+
+    g_assert_cmpstr (json_a, ==, "{\"body\":{\"ops\":[{\"insert\":\"aXYbc\\n\"}]}}");
+    g_assert_cmpstr (json_b, ==, json_a);
+  }
+  g_assert_cmpuint (a->n_errors, ==, 0);
+}
+
 /* /Sync/converge: two clients edit one document concurrently */
 
 static void
@@ -643,6 +1013,7 @@ test_token_refused (void)
   g_assert_error (sync_error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET);
   g_assert_cmpuint (a->n_errors, ==, 1);
   g_assert_error (a->last_error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET);
+  g_assert_cmpuint (patches_connection_get_last_http_status (patches_sync_get_connection (a->sync)), ==, 401);
   assert_log (a, "status=error");
 
   /* retried in the background, still refused, still an error, reported once */
@@ -1152,6 +1523,11 @@ main (int   argc,
   g_test_add_func ("/Sync/tracking", test_tracking);
   g_test_add_func ("/Sync/give-up", test_give_up);
   g_test_add_func ("/Sync/reload-required", test_reload_required);
+  g_test_add_func ("/Sync/quarantine", test_quarantine);
+  g_test_add_func ("/Sync/quarantine-limit", test_quarantine_limit);
+  g_test_add_func ("/Sync/refused-but-valid", test_refused_but_valid);
+  g_test_add_func ("/Sync/committed-unappliable", test_committed_unappliable);
+  g_test_add_func ("/Sync/lost-ack", test_lost_ack);
 
   return g_test_run ();
 }

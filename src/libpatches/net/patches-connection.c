@@ -57,6 +57,9 @@ struct _PatchesConnection
   /* While connecting */
   GTask                     *open_task;
 
+  /* The status of the last handshake the server refused, or 0 */
+  guint                      last_http_status;
+
   /* While connected */
   PatchesWebsocketTransport *transport;
   gulong                     transport_closed_handler;
@@ -604,6 +607,7 @@ open_cb (GObject      *source,
   g_autoptr(SoupWebsocketConnection) ws = NULL;
   PatchesConnection *self = g_task_get_source_object (task);
   OpenData *data = g_task_get_task_data (task);
+  guint status;
 
   ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
   open_data_disconnect (data);
@@ -628,6 +632,8 @@ open_cb (GObject      *source,
         }
 
       g_debug ("Could not connect to %s: %s", self->display_url, error->message);
+      status = soup_message_get_status (data->msg);
+      self->last_http_status = (status >= 100 && status != SOUP_STATUS_SWITCHING_PROTOCOLS) ? status : 0;
       set_state (self, PATCHES_CONNECTION_STATE_ERROR);
       g_task_return_error (task, open_error (self, data->msg, error));
       return;
@@ -1220,6 +1226,27 @@ patches_connection_set_protocols (PatchesConnection  *self,
 }
 
 /**
+ * patches_connection_get_last_http_status:
+ * @self: a #PatchesConnection
+ *
+ * The HTTP status with which the server refused the handshake of the
+ * last dial (401 for a wrong token, 403, 404 for a wrong path, 429,
+ * 503, …), so that callers need not read it from the error message.
+ * It is 0 when that dial got no HTTP answer (a refused TCP connection, a
+ * TLS failure, a cancelled dial), when it succeeded, and before the
+ * first dial; a new dial resets it.
+ *
+ * Returns: the HTTP status of the last refused handshake, or 0
+ */
+guint
+patches_connection_get_last_http_status (PatchesConnection *self)
+{
+  g_return_val_if_fail (PATCHES_IS_CONNECTION (self), 0);
+
+  return self->last_http_status;
+}
+
+/**
  * patches_connection_get_ping_interval:
  * @self: a #PatchesConnection
  *
@@ -1306,6 +1333,8 @@ patches_connection_open_async (PatchesConnection   *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
+  self->last_http_status = 0;
+
   uri = g_uri_parse (self->url, SOUP_HTTP_URI_FLAGS, NULL);
   scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
   if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' ||
@@ -1354,7 +1383,8 @@ patches_connection_open_async (PatchesConnection   *self,
  * state %PATCHES_CONNECTION_STATE_ERROR and gives libsoup's or GIO's
  * error (%G_IO_ERROR_CONNECTION_REFUSED, %SOUP_WEBSOCKET_ERROR_NOT_WEBSOCKET
  * for a refused handshake, …) with a message naming the URL (without its
- * query) and, for a refused handshake, the HTTP status.  A dial cancelled
+ * query) and, for a refused handshake, the HTTP status (also given by
+ * patches_connection_get_last_http_status()).  A dial cancelled
  * or closed with patches_connection_close() fails with
  * %G_IO_ERROR_CANCELLED and leaves the state
  * %PATCHES_CONNECTION_STATE_DISCONNECTED.

@@ -101,6 +101,7 @@ void                   patches_connection_set_header        (PatchesConnection  
                                                              const char          *value);
 void                   patches_connection_set_protocols     (PatchesConnection   *self,
                                                              const char * const  *protocols);
+guint                  patches_connection_get_last_http_status (PatchesConnection *self);
 guint                  patches_connection_get_ping_interval (PatchesConnection   *self);
 void                   patches_connection_set_ping_interval (PatchesConnection   *self,
                                                              guint                seconds);

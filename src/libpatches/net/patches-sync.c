@@ -4,6 +4,7 @@
  */
 
 #include "patches-sync.h"
+#include "patches-sync-private.h"
 
 #include <string.h>
 
@@ -11,6 +12,7 @@
 
 #include "patches-batch.h"
 #include "patches-error.h"
+#include "patches-ot.h"
 #include "patches-rpc.h"
 
 /**
@@ -31,7 +33,16 @@
  *   collapse into one follow-up), pending changes are sent in batches
  *   under #PatchesSync:max-batch-size bytes, committed changes of others
  *   are applied as they are announced, a document the server cannot
- *   continue is reloaded, and failures are retried or reported.
+ *   continue is reloaded, and failures are retried or reported.  A
+ *   pending change the server refuses by name (a 4xx error whose data
+ *   has `changeId` and `scope: "change"`) that does not apply locally
+ *   either is set aside: kept in the store's meta under
+ *   `quarantine/<docId>` (a JSON array of `{docId, changeId, change,
+ *   reason, quarantinedAt}`), reported through #PatchesSync::error, and
+ *   the changes after it go out without it; at most three per document
+ *   while the #PatchesSync lives (§8.9 row 5).  A committed change that
+ *   does not apply is reported, the document reloaded, and if it still
+ *   does not apply it counts as an empty change (§8.9 row 2).
  * - the state a UI shows: #PatchesSync:online, #PatchesSync:connected,
  *   #PatchesSync:sync-status and #PatchesSync:sync-error, with
  *   #PatchesSync::state-changed after any of them changed, and a
@@ -61,6 +72,7 @@
 #define DOC_RETRY_ATTEMPTS          10
 #define REPROBE_RETRYABLE_MS        (5 * 60 * 1000)
 #define REPROBE_TERMINAL_MS         (10 * 60 * 1000)
+#define MAX_CONFLICT_RELOADS        3
 
 /* The shared back pointer of asynchronous operations that outlive no
  * object: cleared in dispose */
@@ -92,6 +104,7 @@ struct _DocEntry
   /* syncDoc runs one at a time; requests collapse into one follow-up */
   gboolean             running;
   gboolean             queued;
+  gboolean             carry_waiters;   /* the follow-up finishes this run's work */
   GSList              *waiters;         /* DocWaiter, for the running run */
   GSList              *next_waiters;    /* DocWaiter, for the follow-up */
 
@@ -103,6 +116,14 @@ struct _DocEntry
   guint                retry_attempt;
   guint                flush_source;
   gboolean             error_reported;  /* once per connection session */
+
+  /* 409 reloads since the last commit that went through (§12 #11) */
+  guint                conflict_reloads;
+
+  /* §8.9 row 5: pending changes set aside, over the entry's life */
+  guint                n_ejections;
+  /* §8.9 row 2: ids of committed changes reported as skipped */
+  GHashTable          *skipped_reported;
 };
 
 struct _PatchesSync
@@ -186,10 +207,6 @@ G_DEFINE_BOXED_TYPE (PatchesDocSyncState, patches_doc_sync_state,
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* For tests: declared here, not in a header */
-void _patches_sync_set_online (PatchesSync *self,
-                               gboolean     online);
-
 static void request_sync          (PatchesSync   *self,
                                    DocEntry      *entry,
                                    DocWaiterFunc  func,
@@ -201,6 +218,7 @@ static void remote_deleted        (PatchesSync   *self,
 static void doc_reload_async      (PatchesSync         *self,
                                    DocEntry            *entry,
                                    gboolean             flush_first,
+                                   gboolean             report_skipped,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data);
 static void doc_flush_async       (PatchesSync         *self,
@@ -345,24 +363,12 @@ is_cancelled_error (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-/* The HTTP status PatchesConnection names in the message of a refused
- * handshake ("… HTTP 401 Unauthorized …"), or 0 */
-static guint
-refusal_http_status (const GError *error)
-{
-  const char *http = strstr (error->message, "HTTP ");
-
-  if (http == NULL || !g_ascii_isdigit (http[5]))
-    return 0;
-
-  return (guint) g_ascii_strtoull (http + 5, NULL, 10);
-}
-
 /* A handshake the server answered and refused for good (a wrong token, a
  * wrong path): retrying will not help until something changes on either
  * side.  A busy or restarting server (429, 5xx) is only transient. */
 static gboolean
-is_refusal_error (const GError *error)
+is_refusal_error (PatchesConnection *connection,
+                  const GError      *error)
 {
   guint status;
 
@@ -373,7 +379,7 @@ is_refusal_error (const GError *error)
   if (error->domain != SOUP_WEBSOCKET_ERROR)
     return FALSE;
 
-  status = refusal_http_status (error);
+  status = patches_connection_get_last_http_status (connection);
   return status != 429 && status < 500;
 }
 
@@ -507,6 +513,7 @@ doc_entry_unref (DocEntry *entry)
   g_assert (entry->waiters == NULL);
   g_assert (entry->next_waiters == NULL);
   g_clear_pointer (&entry->buffer, g_ptr_array_unref);
+  g_clear_pointer (&entry->skipped_reported, g_hash_table_unref);
   g_clear_error (&entry->state.error);
   g_free (entry->doc_id);
   g_free (entry);
@@ -1016,16 +1023,31 @@ flush_commit_cb (GObject      *object,
       if (remote_status (error) == 409 &&
           g_strcmp0 (remote_data_string (error, "scope"), "doc") == 0)
         {
+          /* §12 #11: a server that refuses again after each reload is not
+           * reloaded from at full speed forever: after a few rounds the
+           * 409 is an ordinary error, retried with the backoff of §8.9,
+           * and the next attempt may reload again */
+          if (data->entry->conflict_reloads >= MAX_CONFLICT_RELOADS)
+            {
+              data->entry->conflict_reloads = 0;
+              g_task_return_error (task, error);
+              return;
+            }
+
+          data->entry->conflict_reloads++;
           g_debug ("Commit of %s refused (%s), reloading", data->entry->doc_id, error->message);
           g_clear_error (&error);
           data->conflict = TRUE;
-          doc_reload_async (self, data->entry, FALSE, flush_reload_cb, g_steal_pointer (&task));
+          doc_reload_async (self, data->entry, FALSE, FALSE, flush_reload_cb, g_steal_pointer (&task));
           return;
         }
 
       g_task_return_error (task, error);
       return;
     }
+
+  /* the server took the batch */
+  data->entry->conflict_reloads = 0;
 
   if (res->doc_reload_required)
     {
@@ -1045,7 +1067,7 @@ flush_commit_cb (GObject      *object,
           return;
         }
 
-      doc_reload_async (self, data->entry, FALSE, flush_reload_cb, g_steal_pointer (&task));
+      doc_reload_async (self, data->entry, FALSE, FALSE, flush_reload_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -1191,6 +1213,7 @@ typedef struct
 {
   DocEntry        *entry;
   gboolean         flush_first;
+  gboolean         report_skipped;
   gint64           base_rev;
   PatchesSnapshot *snapshot;
   gint64           head;
@@ -1325,6 +1348,57 @@ reload_drain (GTask *task)
   reload_drain (g_steal_pointer (&owned));
 }
 
+typedef struct
+{
+  PatchesSync *sync;
+  DocEntry    *entry;
+} SkippedReport;
+
+static void
+reload_skipped_cb (const PatchesChange *change,
+                   guint                index,
+                   const GError        *error,
+                   gpointer             user_data)
+{
+  SkippedReport *report = user_data;
+  DocEntry *entry = report->entry;
+  g_autoptr(GError) skipped = NULL;
+
+  if (change->id == NULL)
+    return;
+
+  if (entry->skipped_reported == NULL)
+    entry->skipped_reported = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (!g_hash_table_add (entry->skipped_reported, g_strdup (change->id)))
+    return;
+
+  skipped = g_error_new (PATCHES_ERROR, PATCHES_ERROR_APPLY_CHANGES,
+                         "Committed change %s (rev %" G_GINT64_FORMAT ") of %s does not apply "
+                         "even after a reload; it counts as an empty change (%s)",
+                         change->id, change->rev, entry->doc_id, error->message);
+  report_error (report->sync, skipped, entry->doc_id);
+}
+
+/* §8.9 row 2, second strike: the reload follows a committed change that
+ * did not apply; the snapshot is installed with every change that still
+ * does not apply counting as empty (revision kept, as the client's
+ * install does), and each such change is reported once */
+static void
+reload_report_skipped (PatchesSync     *self,
+                       DocEntry        *entry,
+                       PatchesSnapshot *snapshot)
+{
+  g_autoptr(PatchesValue) probe = NULL;
+  SkippedReport report = { self, entry };
+
+  if (snapshot->changes == NULL || snapshot->changes->len == 0)
+    return;
+
+  probe = snapshot->state ? patches_value_ref (snapshot->state) : NULL;
+  patches_changes_apply_for_reconstruction (&probe, snapshot->changes, FALSE,
+                                            reload_skipped_cb, &report);
+}
+
 /* §8.8 steps 6–7 */
 static void
 reload_install (GTask     *task,
@@ -1352,6 +1426,9 @@ reload_install (GTask     *task,
       reload_drain (g_steal_pointer (&owned));
       return;
     }
+
+  if (data->report_skipped)
+    reload_report_skipped (self, data->entry, snapshot);
 
   if (!patches_client_install_snapshot (self->client, data->entry->doc_id,
                                         snapshot->state, snapshot->rev, snapshot->changes,
@@ -1473,6 +1550,7 @@ static void
 doc_reload_async (PatchesSync         *self,
                   DocEntry            *entry,
                   gboolean             flush_first,
+                  gboolean             report_skipped,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data)
 {
@@ -1483,6 +1561,7 @@ doc_reload_async (PatchesSync         *self,
   data = g_new0 (ReloadData, 1);
   data->entry = doc_entry_ref (entry);
   data->flush_first = flush_first;
+  data->report_skipped = report_skipped;
   data->base_rev = patches_client_get_committed_rev (self->client, entry->doc_id);
   g_task_set_task_data (task, data, (GDestroyNotify) reload_data_free);
 
@@ -1528,6 +1607,12 @@ run_step_cb (GObject      *object,
 
   if (doc_op_finish (result, &error))
     {
+      /* the reload after an apply failure installs, it does not send:
+       * what is still pending goes out in a follow-up run */
+      if (data->apply_reloaded &&
+          (self = doc_entry_dup_sync (data->entry)) != NULL &&
+          patches_client_has_pending (self->client, data->entry->doc_id))
+        data->entry->queued = TRUE;
       g_task_return_boolean (task, TRUE);
       return;
     }
@@ -1546,7 +1631,7 @@ run_step_cb (GObject      *object,
           g_task_return_error (task, not_connected_error ());
           return;
         }
-      doc_reload_async (self, data->entry, FALSE, run_step_cb, g_steal_pointer (&task));
+      doc_reload_async (self, data->entry, FALSE, TRUE, run_step_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -1594,7 +1679,7 @@ doc_run_async (PatchesSync         *self,
   else if (patches_client_get_committed_rev (self->client, entry->doc_id) > 0)
     doc_pull_async (self, entry, run_step_cb, g_steal_pointer (&task));
   else
-    doc_reload_async (self, entry, TRUE, run_step_cb, g_steal_pointer (&task));
+    doc_reload_async (self, entry, TRUE, FALSE, run_step_cb, g_steal_pointer (&task));
 }
 
 static gboolean
@@ -1660,6 +1745,223 @@ error_is_retryable (const GError *error)
   return TRUE;
 }
 
+/* Quarantine (§8.9 row 5) */
+
+/* The committed state and revision of @doc_id, from the open document or
+ * the store (`{}` at 0 when the store does not know it) */
+static gboolean
+load_committed (PatchesSync   *self,
+                const char    *doc_id,
+                PatchesValue **state,
+                gint64        *rev,
+                GError       **error)
+{
+  PatchesDoc *doc = patches_client_get_open_doc (self->client, doc_id);
+  g_autoptr(PatchesStoredDoc) stored = NULL;
+  GError *local_error = NULL;
+
+  if (doc != NULL)
+    {
+      PatchesValue *committed = patches_doc_get_committed_state (doc);
+
+      *state = committed ? patches_value_ref (committed) : patches_value_new_object ();
+      *rev = patches_doc_get_committed_rev (doc);
+      return TRUE;
+    }
+
+  stored = patches_store_load_doc (patches_client_get_store (self->client), doc_id, &local_error);
+  if (stored == NULL)
+    {
+      if (!g_error_matches (local_error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, local_error);
+          return FALSE;
+        }
+      g_clear_error (&local_error);
+      *state = patches_value_new_object ();
+      *rev = 0;
+      return TRUE;
+    }
+
+  *state = stored->state ? patches_value_ref (stored->state) : patches_value_new_object ();
+  *rev = stored->committed_rev;
+  return TRUE;
+}
+
+/* Appends @change to the document's quarantine record in the store's
+ * meta (PATCHES_SYNC_QUARANTINE_PREFIX): a JSON array of
+ * QuarantinedChange objects (PROTOCOL.md §4.11).  A change already there
+ * is not added twice. */
+static gboolean
+record_quarantine (PatchesSync    *self,
+                   const char     *doc_id,
+                   PatchesChange  *change,
+                   const char     *reason,
+                   GError        **error)
+{
+  PatchesStore *store = patches_client_get_store (self->client);
+  g_autofree char *key = g_strconcat (PATCHES_SYNC_QUARANTINE_PREFIX, doc_id, NULL);
+  g_autofree char *old = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(PatchesValue) list = NULL;
+  PatchesValue *record;
+  GError *local_error = NULL;
+
+  old = patches_store_get_meta (store, key, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+
+  if (old != NULL)
+    {
+      list = patches_value_parse (old, -1, NULL);
+      /* never overwrite what was set aside earlier */
+      if (list == NULL || patches_value_get_kind (list) != PATCHES_VALUE_ARRAY)
+        {
+          g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_CORRUPT,
+                       "The quarantine record of %s cannot be read", doc_id);
+          return FALSE;
+        }
+    }
+  else
+    list = patches_value_new_array ();
+
+  for (guint i = 0; i < patches_value_array_get_length (list); i++)
+    {
+      PatchesValue *item = patches_value_array_get (list, i);
+      PatchesValue *id = patches_value_get_kind (item) == PATCHES_VALUE_OBJECT
+                         ? patches_value_object_get (item, "changeId") : NULL;
+
+      if (id != NULL && patches_value_get_kind (id) == PATCHES_VALUE_STRING &&
+          g_strcmp0 (patches_value_get_string (id), change->id) == 0)
+        return TRUE;
+    }
+
+  record = patches_value_new_object ();
+  patches_value_object_set (record, "docId", patches_value_new_string (doc_id));
+  patches_value_object_set (record, "changeId", patches_value_new_string (change->id));
+  patches_value_object_set (record, "change", patches_change_to_value (change));
+  patches_value_object_set (record, "reason", patches_value_new_string (reason));
+  patches_value_object_set (record, "quarantinedAt",
+                            patches_value_new_number ((double) (g_get_real_time () / 1000)));
+  patches_value_array_append (list, record);
+
+  json = patches_value_to_json (list);
+  return patches_store_set_meta (store, key, json, error);
+}
+
+/* §8.9 row 5: the server refused one pending change by name
+ * (`data.changeId` with `data.scope == "change"`).  When that change does
+ * not apply here either, in its own frame (the committed state and the
+ * changes before it), it is moved to the quarantine and the queue goes on
+ * without it; at most PATCHES_SYNC_MAX_EJECTIONS times per document.
+ * Returns whether it was set aside (the caller syncs again). */
+static gboolean
+quarantine_refused_change (PatchesSync  *self,
+                           DocEntry     *entry,
+                           const GError *error)
+{
+  int status = remote_status (error);
+  const char *change_id;
+  g_autoptr(PatchesValue) frame = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) alone = NULL;
+  g_autoptr(GPtrArray) rest = NULL;
+  g_autoptr(GError) probe_error = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GError) report = NULL;
+  g_autoptr(PatchesChange) poison = NULL;
+  gint64 rev, next;
+
+  if (status < 400 || status > 499 ||
+      g_strcmp0 (remote_data_string (error, "scope"), "change") != 0 ||
+      (change_id = remote_data_string (error, "changeId")) == NULL)
+    return FALSE;
+
+  if (entry->n_ejections >= PATCHES_SYNC_MAX_EJECTIONS)
+    {
+      g_debug ("%s: %u changes set aside already, not %s", entry->doc_id,
+               entry->n_ejections, change_id);
+      return FALSE;
+    }
+
+  if (!load_committed (self, entry->doc_id, &frame, &rev, &local_error) ||
+      !(pending = dup_pending (self, entry, &local_error)))
+    {
+      g_debug ("%s: cannot probe change %s: %s", entry->doc_id, change_id, local_error->message);
+      return FALSE;
+    }
+
+  before = patches_changes_new ();
+  for (guint i = 0; i < pending->len && poison == NULL; i++)
+    {
+      PatchesChange *change = g_ptr_array_index (pending, i);
+
+      if (g_strcmp0 (change->id, change_id) == 0)
+        poison = patches_change_ref (change);
+      else
+        g_ptr_array_add (before, patches_change_ref (change));
+    }
+
+  if (poison == NULL)
+    return FALSE;
+
+  /* Its own frame, as the view has it: a change before it that does not
+   * apply shows as nothing there */
+  patches_changes_apply_for_reconstruction (&frame, before, FALSE, NULL, NULL);
+
+  alone = patches_changes_new ();
+  g_ptr_array_add (alone, patches_change_ref (poison));
+  if (patches_changes_apply (&frame, alone, &probe_error))
+    {
+      g_debug ("%s: the server refused change %s, which applies here: not set aside",
+               entry->doc_id, change_id);
+      return FALSE;
+    }
+
+  /* A change that does not apply strictly applies as a whole or not at
+   * all, so the view never showed it, and the changes after it were made
+   * without it: they stay as they are (no inverse to rebase them
+   * through, which patches_compute_pending_ejection() would refuse to
+   * compute for such a change), and the queue is renumbered from the
+   * committed revision (OPERATIONS.md §11.6 step 3). */
+  rest = patches_changes_new ();
+  next = rev;
+  for (guint i = 0; i < pending->len; i++)
+    {
+      PatchesChange *change = g_ptr_array_index (pending, i);
+      PatchesChange *copy;
+
+      if (change == poison)
+        continue;
+      copy = patches_change_copy (change);
+      copy->rev = ++next;
+      g_ptr_array_add (rest, copy);
+    }
+
+  if (!record_quarantine (self, entry->doc_id, poison, error->message, &local_error) ||
+      !patches_client_replace_pending (self->client, entry->doc_id, rest, &local_error))
+    {
+      g_warning ("Cannot set change %s of %s aside: %s", change_id, entry->doc_id,
+                 local_error->message);
+      return FALSE;
+    }
+
+  entry->n_ejections++;
+  g_debug ("%s: change %s set aside (%s)", entry->doc_id, change_id, probe_error->message);
+
+  /* the server's error, with its code and data, named and explained */
+  report = g_error_copy (error);
+  g_prefix_error (&report, "Change %s was set aside (quarantined): it does not apply here either (%s); ",
+                  poison->id, probe_error->message);
+  report_error (self, report, entry->doc_id);
+
+  return TRUE;
+}
+
 /* §8.9: what a failed syncDoc means */
 static void
 doc_sync_failed (PatchesSync  *self,
@@ -1684,6 +1986,15 @@ doc_sync_failed (PatchesSync  *self,
     {
       doc_entry_update (self, entry, TRUE, doc_entry_stable_status (entry), NULL);
       schedule_doc_retry_ladder (self, entry, TRUE);
+      return;
+    }
+
+  /* row 5: a change the server refuses by name: set aside, sync again */
+  if (quarantine_refused_change (self, entry, error))
+    {
+      doc_entry_refresh (self, entry);
+      entry->queued = TRUE;
+      entry->carry_waiters = TRUE;
       return;
     }
 
@@ -1744,6 +2055,15 @@ doc_run_done_cb (GObject      *object,
 
   entry->running = FALSE;
   waiters = g_steal_pointer (&entry->waiters);
+
+  /* those waiting for this run wait for the follow-up that finishes its
+   * work (after a change was set aside) */
+  if (entry->carry_waiters && entry->sync != NULL && entry->queued)
+    {
+      entry->next_waiters = g_slist_concat (waiters, entry->next_waiters);
+      waiters = NULL;
+    }
+  entry->carry_waiters = FALSE;
   call_waiters (entry, waiters);
 
   if (entry->sync != NULL && entry->queued)
@@ -2495,7 +2815,7 @@ open_cb (GObject      *object,
   g_clear_error (&self->last_dial_error);
   self->last_dial_error = g_error_copy (error);
 
-  if (self->connect_tasks->len > 0 || is_refusal_error (error))
+  if (self->connect_tasks->len > 0 || is_refusal_error (connection, error))
     {
       /* §8.12: connect()'s first dial failed; a refused handshake is
        * kept visible across the background retries too */
@@ -3242,7 +3562,10 @@ patches_sync_class_init (PatchesSyncClass *klass)
    * Reports a failure the application may want to show: a failed
    * connect, a refused subscribe, a document that failed to sync (once
    * per document and connection), a committed change that does not
-   * apply.  Connection trouble during a sync is not reported here.
+   * apply (and, once, that it still did not after a reload), a pending
+   * change set aside in the quarantine (the server's error, its message
+   * prefixed with `Change <id> was set aside`).  Connection trouble
+   * during a sync is not reported here.
    */
   signals[ERROR] =
     g_signal_new ("error",

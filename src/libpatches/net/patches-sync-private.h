@@ -1,0 +1,35 @@
+/* patches-sync-private.h
+ *
+ * Parts of #PatchesSync for the library's own tests; not installed.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "patches-sync.h"
+
+G_BEGIN_DECLS
+
+/**
+ * PATCHES_SYNC_QUARANTINE_PREFIX:
+ *
+ * The #PatchesStore meta key of a document's quarantined changes is this
+ * prefix followed by the document id.  Its value is a JSON array of
+ * `{"docId", "changeId", "change", "reason", "quarantinedAt"}` objects
+ * (PROTOCOL.md §4.11 `QuarantinedChange`), oldest first.
+ */
+#define PATCHES_SYNC_QUARANTINE_PREFIX "quarantine/"
+
+/**
+ * PATCHES_SYNC_MAX_EJECTIONS:
+ *
+ * How many pending changes #PatchesSync sets aside per document during
+ * its lifetime before it stops doing so (PROTOCOL.md appendix D).
+ */
+#define PATCHES_SYNC_MAX_EJECTIONS 3
+
+void _patches_sync_set_online (PatchesSync *self,
+                               gboolean     online);
+
+G_END_DECLS
