@@ -225,16 +225,25 @@ connection_label_cb (GtkLabel   *label,
   g_ptr_array_add (f->connection_texts, g_strdup (gtk_label_get_label (label)));
 }
 
+/* @profile_name: %NULL for a new profile of its own, or the name of one used
+ * by no other test ("default" for the one of a fresh install) */
 static void
 fixture_start_app (Fixture    *f,
                    const char *token,
-                   gboolean    offline)
+                   gboolean    offline,
+                   const char *profile_name)
 {
   static guint n_profiles;
-  g_autofree char *profile = g_strdup_printf ("tester%u", ++n_profiles);
-  g_autofree char *application_id = g_strdup_printf ("%s.Profile_%s", TEST_APPLICATION_ID, profile);
+  g_autofree char *profile = profile_name != NULL ? g_strdup (profile_name)
+                                                  : g_strdup_printf ("tester%u", ++n_profiles);
+  g_autofree char *application_id = NULL;
   g_autoptr(GError) error = NULL;
   GtkWidget *label;
+
+  if (g_str_equal (profile, "default"))
+    application_id = g_strdup (TEST_APPLICATION_ID);
+  else
+    application_id = g_strdup_printf ("%s.Profile_%s", TEST_APPLICATION_ID, profile);
 
   /* Each test its own profile: its own settings path and local store */
   f->app = notes_application_new (TEST_APPLICATION_ID, G_APPLICATION_NON_UNIQUE);
@@ -281,7 +290,7 @@ fixture_setup (Fixture       *f,
 
   f->connection_texts = g_ptr_array_new_with_free_func (g_free);
   f->server = patches_test_server_new (NULL);
-  fixture_start_app (f, NULL, FALSE);
+  fixture_start_app (f, NULL, FALSE, data);
 }
 
 static void
@@ -411,6 +420,69 @@ type_title (Fixture    *f,
   g_assert_true (notes_notebook_rename_note (notes_window_get_notebook (f->window),
                                              notes_window_get_selected_note (f->window),
                                              title, NULL));
+#endif
+}
+
+#if HAVE_NOTES_EDITOR
+/* Selects @words in the open note's body and activates the editor's
+ * @action (with @parameter, or %NULL) on them, as the toolbar and the
+ * shortcuts do */
+static void
+format_words (Fixture    *f,
+              const char *words,
+              const char *action,
+              GVariant   *parameter)
+{
+  GtkWidget *editor = notes_window_get_editor (f->window);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (notes_editor_get_text_view (NOTES_EDITOR (editor)));
+  GtkTextIter iter;
+  GtkTextIter start;
+  GtkTextIter end;
+
+  gtk_text_buffer_get_start_iter (buffer, &iter);
+  g_assert_true (gtk_text_iter_forward_search (&iter, words, GTK_TEXT_SEARCH_TEXT_ONLY, &start, &end, NULL));
+  gtk_text_buffer_select_range (buffer, &end, &start);
+  g_assert_true (gtk_widget_activate_action_variant (editor, action, parameter));
+}
+#endif
+
+/* Makes the open note's body a short formatted text: a list, a heading,
+ * bold, italic and a link (with the editor) */
+static void
+format_body (Fixture *f)
+{
+#if HAVE_NOTES_EDITOR
+  GtkWidget *editor = notes_window_get_editor (f->window);
+  GtkTextView *view = notes_editor_get_text_view (NOTES_EDITOR (editor));
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (view);
+  g_autofree char *body = NULL;
+  GtkWidget *link_entry;
+  GtkTextIter end;
+
+  format_words (f, "Milk, eggs and bread\nCoffee beans\nFresh basil for the pesto", "editor.bullet-list", NULL);
+  format_words (f, "For Saturday", "editor.heading", g_variant_new_int32 (2));
+  format_words (f, "Don't forget", "editor.bold", NULL);
+  format_words (f, "the good cheese", "editor.italic", NULL);
+
+  /* A link, through the link popover */
+  format_words (f, "pesto", "editor.link", NULL);
+  link_entry = find_widget (GTK_WIDGET (view), "link-entry");
+  g_assert_nonnull (link_entry);
+  gtk_editable_set_text (GTK_EDITABLE (link_entry), "https://example.org/pesto");
+  g_signal_emit_by_name (link_entry, "activate");
+
+  gtk_text_buffer_get_end_iter (buffer, &end);
+  gtk_text_buffer_place_cursor (buffer, &end);
+  notes_editor_flush (NOTES_EDITOR (editor));
+
+  /* All of it is in the document */
+  body = patches_value_to_json (patches_value_object_get (patches_doc_get_state (notes_editor_get_doc (NOTES_EDITOR (editor))),
+                                                          "body"));
+  g_assert_nonnull (strstr (body, "{\"list\":\"bullet\"}"));
+  g_assert_nonnull (strstr (body, "{\"header\":2}"));
+  g_assert_nonnull (strstr (body, "{\"bold\":true}"));
+  g_assert_nonnull (strstr (body, "{\"italic\":true}"));
+  g_assert_nonnull (strstr (body, "{\"link\":\"https://example.org/pesto\"}"));
 #endif
 }
 
@@ -546,7 +618,9 @@ test_window_status_follows_server (Fixture       *f,
   g_assert_cmpstr (stack_page (window, "content-stack"), ==, "editor");
 
   /* Its first line shows under the title */
-  type_body (f, "Milk, eggs and bread\nCoffee beans\n");
+  type_body (f, "Milk, eggs and bread\nCoffee beans\nFresh basil for the pesto\n"
+                "For Saturday\nAsk Sam what to bring. Don't forget the good cheese!");
+  format_body (f);
   PATCHES_TEST_WAIT_UNTIL (g_strcmp0 (label_text (GTK_WIDGET (row_for_item (window, item)), "note-snippet"),
                                       "Milk, eggs and bread") == 0);
   g_assert_true (widget_visible (GTK_WIDGET (row_for_item (window, item)), "note-snippet"));
@@ -558,6 +632,13 @@ test_window_status_follows_server (Fixture       *f,
             "{\"insert\":\"\\nBook the hotel by Friday\\n\"}]}");
   add_note (f, "Ideas", "{\"ops\":[{\"insert\":\"A garden for the balcony\\n\"}]}");
   g_assert_true (notes_window_select_note (f->window, item));
+
+  /* The screenshots' size, 1000 × 700: the window's default size counts
+   * the margin of its client-side decorations (5 px each side here) */
+  gtk_window_set_default_size (GTK_WINDOW (window), 1010, 710);
+  PATCHES_TEST_WAIT_FOR (gtk_widget_get_width (window) == 1000 && gtk_widget_get_height (window) == 700, 3000);
+  g_assert_cmpint (gtk_widget_get_width (window), >=, 990);
+  g_assert_cmpint (gtk_widget_get_height (window), >=, 690);
 
   /* Sent and confirmed */
   PATCHES_TEST_WAIT_UNTIL (g_strcmp0 (saved_text (f), "All changes saved") == 0 &&
@@ -948,7 +1029,7 @@ test_window_token (Fixture       *f,
 
   f->connection_texts = g_ptr_array_new_with_free_func (g_free);
   f->server = patches_test_server_new_with_tokens ("right-token tester *:write\n", NULL);
-  fixture_start_app (f, "wrong-token", FALSE);
+  fixture_start_app (f, "wrong-token", FALSE, NULL);
   window = GTK_WIDGET (f->window);
 
   g_assert_cmpstr (notes_application_get_token (f->app), ==, "wrong-token");
@@ -1171,7 +1252,8 @@ main (int   argc,
   g_test_add_func ("/Notes/Application/command-line-errors", test_command_line_errors);
   g_test_add_func ("/Notes/Application/command-line-version", test_command_line_version);
 
-  g_test_add ("/Notes/Window/status-follows-server", Fixture, NULL,
+  /* The default profile, as a fresh install has it, for the screenshots */
+  g_test_add ("/Notes/Window/status-follows-server", Fixture, "default",
               fixture_setup, test_window_status_follows_server, fixture_teardown);
   g_test_add ("/Notes/Window/work-offline", Fixture, NULL,
               fixture_setup, test_window_work_offline, fixture_teardown);
