@@ -21,20 +21,11 @@
 #include "patches-connection.h"
 #include "patches-websocket-transport.h"
 #include "patches-test-server.h"
+#include "patches-test-util.h"
 
 #define WAIT_UNTIL PATCHES_TEST_WAIT_UNTIL
 
 /* Helpers */
-
-static PatchesValue *
-parse (const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  PatchesValue *value = patches_value_parse (json, -1, &error);
-
-  g_assert_no_error (error);
-  return value;
-}
 
 static void
 assert_json (PatchesValue *value,
@@ -66,7 +57,7 @@ one_change (const char *id,
             const char *value_json)
 {
   g_autofree char *json = change_json (id, base_rev, path, value_json);
-  g_autoptr(PatchesValue) value = parse (json);
+  g_autoptr(PatchesValue) value = patches_test_parse (json);
   g_autoptr(GError) error = NULL;
   GPtrArray *changes = patches_changes_new ();
   PatchesChange *change = patches_change_from_value (value, &error);
@@ -453,7 +444,7 @@ fake_expect (Fake       *fake,
              const char *params)
 {
   g_autofree char *frame = fake_next (fake);
-  g_autoptr(PatchesValue) value = parse (frame);
+  g_autoptr(PatchesValue) value = patches_test_parse (frame);
   PatchesValue *id = patches_value_object_get (value, "id");
   g_autofree char *expected = NULL;
 
@@ -470,7 +461,7 @@ static gint64
 fake_take_id (Fake *fake)
 {
   g_autofree char *frame = fake_next (fake);
-  g_autoptr(PatchesValue) value = parse (frame);
+  g_autoptr(PatchesValue) value = patches_test_parse (frame);
   PatchesValue *id = patches_value_object_get (value, "id");
 
   g_assert_nonnull (id);
@@ -684,7 +675,7 @@ test_commit_and_notify (void)
   g_autoptr(PatchesCommitResult) first = NULL;
   g_autoptr(PatchesCommitResult) second = NULL;
   g_autoptr(GPtrArray) changes = NULL;
-  g_autoptr(PatchesValue) options = parse ("{\"note\":\"from a test\"}");
+  g_autoptr(PatchesValue) options = patches_test_parse ("{\"note\":\"from a test\"}");
   g_autoptr(GError) error = NULL;
   PatchesChange *change;
   Committed *c;
@@ -893,7 +884,7 @@ test_versions (void)
   g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
   g_autoptr(PatchesConnection) conn = connect_to (patches_test_server_get_url (server));
   g_autoptr(PatchesCommitResult) result = NULL;
-  g_autoptr(PatchesValue) metadata = parse ("{\"name\":\"v1\"}");
+  g_autoptr(PatchesValue) metadata = patches_test_parse ("{\"name\":\"v1\"}");
   g_autoptr(PatchesValue) created = NULL;
   g_autoptr(PatchesValue) versions = NULL;
   g_autoptr(GAsyncResult) r1 = NULL;
@@ -1154,11 +1145,11 @@ test_wire_params (void)
   const char * const one[] = { "a", NULL };
   g_autofree char *json = change_json ("c1", 3, "/x", "1");
   g_autofree char *expected = NULL;
-  g_autoptr(PatchesValue) change_value = parse (json);
+  g_autoptr(PatchesValue) change_value = patches_test_parse (json);
   g_autoptr(GPtrArray) changes = patches_changes_new ();
-  g_autoptr(PatchesValue) options = parse ("{\"forceCommit\":true}");
-  g_autoptr(PatchesValue) metadata = parse ("{\"name\":\"n\"}");
-  g_autoptr(PatchesValue) raw_params = parse ("[1,\"two\"]");
+  g_autoptr(PatchesValue) options = patches_test_parse ("{\"forceCommit\":true}");
+  g_autoptr(PatchesValue) metadata = patches_test_parse ("{\"name\":\"n\"}");
+  g_autoptr(PatchesValue) raw_params = patches_test_parse ("[1,\"two\"]");
   g_autoptr(GError) error = NULL;
   gint64 id;
 

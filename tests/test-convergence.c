@@ -55,6 +55,7 @@
 #include "patches-sqlite-store.h"
 #include "patches-sync.h"
 #include "patches-test-server.h"
+#include "patches-test-util.h"
 
 #define N_PEERS            4
 #define DEFAULT_SEEDS      50
@@ -236,9 +237,7 @@ peer_detach (Peer *peer)
   if (peer->client != NULL)
     g_signal_handlers_disconnect_by_data (peer->client, peer);
   g_clear_object (&peer->client);
-  if (peer->store != NULL && PATCHES_IS_SQLITE_STORE (peer->store))
-    patches_sqlite_store_close (PATCHES_SQLITE_STORE (peer->store));
-  g_clear_object (&peer->store);
+  patches_test_store_close (&peer->store);
 }
 
 static void

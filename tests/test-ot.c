@@ -14,48 +14,12 @@
 #include "patches-change.h"
 #include "patches-ot.h"
 #include "patches-patch-private.h"
+#include "patches-test-util.h"
 
 static guint
 n_cases (guint base)
 {
   return g_getenv ("PATCHES_LONG_TESTS") ? base * 100 : base;
-}
-
-static PatchesValue *
-parse (const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  PatchesValue *v = patches_value_parse (json, -1, &error);
-
-  g_assert_no_error (error);
-  return v;
-}
-
-static GPtrArray *
-parse_changes (const char *json)
-{
-  g_autoptr(PatchesValue) value = parse (json);
-  g_autoptr(GError) error = NULL;
-  GPtrArray *changes = patches_changes_from_value (value, &error);
-
-  g_assert_no_error (error);
-  return changes;
-}
-
-static void
-assert_value_json (const PatchesValue *value,
-                   const char         *expected)
-{
-  g_autoptr(PatchesValue) want = parse (expected);
-
-  if (!patches_value_equal (value, want))
-    {
-      g_autofree char *got = patches_value_to_json (value);
-
-      g_test_message ("got      %s", got);
-      g_test_message ("expected %s", expected);
-      g_assert_not_reached ();
-    }
 }
 
 static void
@@ -64,7 +28,7 @@ assert_changes_json (GPtrArray  *changes,
 {
   g_autoptr(PatchesValue) value = patches_changes_to_value (changes);
 
-  assert_value_json (value, expected);
+  patches_test_assert_value_json (value, expected);
 }
 
 static void
@@ -73,7 +37,7 @@ assert_ops_json (GPtrArray  *ops,
 {
   g_autoptr(PatchesValue) value = patches_ops_to_value (ops);
 
-  assert_value_json (value, expected);
+  patches_test_assert_value_json (value, expected);
 }
 
 static gboolean
@@ -106,7 +70,7 @@ test_change_round_trip (void)
     "\"createdAt\":1764230400123,\"committedAt\":0,\"userId\":\"u-17\","
     "\"extra\":{\"n\":0.1,\"big\":1e+21,\"s\":\"\\u001f\\u007f\\\"/é😀\"},"
     "\"batchId\":\"k3Vq9ZbT1mXa\",\"clientId\":\"c1\"}";
-  g_autoptr(PatchesValue) value = parse (json);
+  g_autoptr(PatchesValue) value = patches_test_parse (json);
   g_autoptr(GError) error = NULL;
   g_autoptr(PatchesChange) change = patches_change_from_value (value, &error);
   g_autoptr(GString) out = g_string_new (NULL);
@@ -148,7 +112,7 @@ static void
 test_change_absent_and_null (void)
 {
   g_autoptr(PatchesValue) value =
-    parse ("{\"id\":\"x\",\"baseRev\":null,\"ops\":[],\"batchId\":null,\"note\":null}");
+    patches_test_parse ("{\"id\":\"x\",\"baseRev\":null,\"ops\":[],\"batchId\":null,\"note\":null}");
   g_autoptr(GError) error = NULL;
   g_autoptr(PatchesChange) change = patches_change_from_value (value, &error);
   g_autoptr(PatchesValue) back = NULL;
@@ -161,7 +125,7 @@ test_change_absent_and_null (void)
 
   /* null fixed fields are dropped; null metadata is a real value */
   back = patches_change_to_value (change);
-  assert_value_json (back, "{\"id\":\"x\",\"ops\":[],\"note\":null}");
+  patches_test_assert_value_json (back, "{\"id\":\"x\",\"ops\":[],\"note\":null}");
 }
 
 static void
@@ -183,7 +147,7 @@ test_change_invalid (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(PatchesValue) value = parse (bad[i]);
+      g_autoptr(PatchesValue) value = patches_test_parse (bad[i]);
       g_autoptr(GError) error = NULL;
       g_autoptr(PatchesChange) change = patches_change_from_value (value, &error);
 
@@ -229,12 +193,12 @@ test_change_ids (void)
 static void
 test_apply_changes (void)
 {
-  g_autoptr(GPtrArray) changes = parse_changes (
+  g_autoptr(GPtrArray) changes = patches_test_parse_changes (
     "[{\"id\":\"a\",\"rev\":1,\"ops\":[{\"op\":\"add\",\"path\":\"/x\",\"value\":1}]},"
     " {\"id\":\"b\",\"rev\":2,\"ops\":[{\"op\":\"add\",\"path\":\"/y\",\"value\":2},"
     "                              {\"op\":\"add\",\"path\":\"/arr/5\",\"value\":0}]},"
     " {\"id\":\"c\",\"rev\":3,\"ops\":[{\"op\":\"add\",\"path\":\"/z\",\"value\":3}]}]");
-  g_autoptr(PatchesValue) original = parse ("{\"arr\":[]}");
+  g_autoptr(PatchesValue) original = patches_test_parse ("{\"arr\":[]}");
   g_autoptr(PatchesValue) state = patches_value_ref (original);
   g_autoptr(GPtrArray) empty = patches_changes_new ();
   g_autoptr(GError) error = NULL;
@@ -250,13 +214,13 @@ test_apply_changes (void)
                                    "Failed to apply change b (rev 2, index 1 of batch): "));
   /* untouched, even though change a applied before the failure */
   g_assert_true (state == original);
-  assert_value_json (state, "{\"arr\":[]}");
+  patches_test_assert_value_json (state, "{\"arr\":[]}");
 
   /* reconstruction skips b whole (its first op too) and carries on */
   skipped = patches_changes_apply_for_reconstruction (&state, changes, FALSE, NULL, NULL);
   g_assert_cmpuint (skipped, ==, 1);
-  assert_value_json (state, "{\"arr\":[],\"x\":1,\"z\":3}");
-  assert_value_json (original, "{\"arr\":[]}");
+  patches_test_assert_value_json (state, "{\"arr\":[],\"x\":1,\"z\":3}");
+  patches_test_assert_value_json (original, "{\"arr\":[]}");
 }
 
 /* rebaseChanges (§11.3, §14.5) */
@@ -265,8 +229,8 @@ static GPtrArray *
 rebase_json (const char *committed,
              const char *pending)
 {
-  g_autoptr(GPtrArray) c = parse_changes (committed);
-  g_autoptr(GPtrArray) p = parse_changes (pending);
+  g_autoptr(GPtrArray) c = patches_test_parse_changes (committed);
+  g_autoptr(GPtrArray) p = patches_test_parse_changes (pending);
 
   return patches_rebase_changes (c, p);
 }
@@ -276,7 +240,7 @@ apply_all (const char *doc,
            GPtrArray  *first,
            GPtrArray  *second)
 {
-  PatchesValue *state = parse (doc);
+  PatchesValue *state = patches_test_parse (doc);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (patches_changes_apply (&state, first, &error));
@@ -321,10 +285,10 @@ static void
 test_rebase_echo_then_text (void)
 {
   /* §14.5 #70 */
-  g_autoptr(GPtrArray) committed = parse_changes (
+  g_autoptr(GPtrArray) committed = patches_test_parse_changes (
     "[{\"id\":\"L1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"X\"}]}]},"
     " {\"id\":\"S\",\"baseRev\":1,\"rev\":2,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":1},{\"delete\":1}]}]}]");
-  g_autoptr(GPtrArray) pending = parse_changes (
+  g_autoptr(GPtrArray) pending = patches_test_parse_changes (
     "[{\"id\":\"L1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"X\"}]}]},"
     " {\"id\":\"L2\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":2},{\"insert\":\"Y\"}]}]}]");
   g_autoptr(GPtrArray) result = patches_rebase_changes (committed, pending);
@@ -336,7 +300,7 @@ test_rebase_echo_then_text (void)
   g_assert_cmpint (change_at (result, 0)->rev, ==, 3);
 
   state = apply_all ("{\"t\":{\"ops\":[{\"insert\":\"abc\\n\"}]}}", committed, result);
-  assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"XYbc\\n\"}]}}");
+  patches_test_assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"XYbc\\n\"}]}}");
 }
 
 static void
@@ -361,22 +325,22 @@ test_rebase_text_examples (void)
 {
   /* §11.3 worked example: no off-by-N */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"S\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":1},{\"delete\":1}]}]}]");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"L1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":1},{\"insert\":\"12345\"}]}]},"
       " {\"id\":\"L2\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":2},{\"delete\":1}]}]}]");
     g_autoptr(GPtrArray) result = patches_rebase_changes (committed, pending);
     g_autoptr(PatchesValue) state = apply_all ("{\"t\":{\"ops\":[{\"insert\":\"abc\\n\"}]}}", committed, result);
 
-    assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"a1345c\\n\"}]}}");
+    patches_test_assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"a1345c\\n\"}]}}");
   }
 
   /* §11.3 same-offset inserts */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"S\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"S\"}]}]}]");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"L1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"L\"}]}]},"
       " {\"id\":\"L2\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":1},{\"insert\":\"M\"}]}]}]");
     g_autoptr(GPtrArray) result = patches_rebase_changes (committed, pending);
@@ -386,20 +350,20 @@ test_rebase_text_examples (void)
                      "[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":1},{\"insert\":\"L\"}]}]");
     assert_ops_json (change_at (result, 1)->ops,
                      "[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":2},{\"insert\":\"M\"}]}]");
-    assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"SLMabc\\n\"}]}}");
+    patches_test_assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"SLMabc\\n\"}]}}");
   }
 
   /* §11.3 the one-frame-off quirk, reproduced */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"S\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"z\"}]}]}]");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"L1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"XY\"}]}]},"
       " {\"id\":\"L2\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":1},{\"delete\":1}]}]}]");
     g_autoptr(GPtrArray) result = patches_rebase_changes (committed, pending);
     g_autoptr(PatchesValue) state = apply_all ("{\"t\":{\"ops\":[{\"insert\":\"abc\\n\"}]}}", committed, result);
 
-    assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"zYabc\\n\"}]}}");
+    patches_test_assert_value_json (state, "{\"t\":{\"ops\":[{\"insert\":\"zYabc\\n\"}]}}");
   }
 }
 
@@ -419,7 +383,7 @@ test_rebase_drops_empty (void)
 static void
 test_rebase_empty_lists (void)
 {
-  g_autoptr(GPtrArray) pending = parse_changes (
+  g_autoptr(GPtrArray) pending = patches_test_parse_changes (
     "[{\"id\":\"l1\",\"baseRev\":4,\"rev\":3,\"ops\":[]}]");
   g_autoptr(GPtrArray) none = patches_changes_new ();
   g_autoptr(GPtrArray) a = patches_rebase_changes (none, pending);
@@ -445,10 +409,10 @@ test_transform_incoming (void)
 {
   /* §14.5 #74 (D1) */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"c1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"add\",\"path\":\"/x\",\"value\":[9]},"
       "                                             {\"op\":\"move\",\"from\":\"/x\",\"path\":\"/z\"}]}]");
-    g_autoptr(GPtrArray) incoming = parse_changes (
+    g_autoptr(GPtrArray) incoming = patches_test_parse_changes (
       "[{\"id\":\"Q\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"add\",\"path\":\"/x\",\"value\":5}]},"
       " {\"id\":\"E\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"remove\",\"path\":\"/z/2\"}]}]");
     g_autoptr(GPtrArray) advanced = NULL;
@@ -460,15 +424,15 @@ test_transform_incoming (void)
     g_assert_cmpstr (change_at (result, 0)->id, ==, "Q");
     g_assert_cmpint (change_at (result, 0)->base_rev, ==, 0);
     g_assert_cmpint (change_at (result, 0)->rev, ==, 2);
-    assert_value_json (state, "{\"x\":5,\"z\":[9]}");
+    patches_test_assert_value_json (state, "{\"x\":5,\"z\":[9]}");
     g_assert_cmpuint (advanced->len, ==, 1);
   }
 
   /* §14.5 #75 (D2b) */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"c1\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"add\",\"path\":\"/arr/1\",\"value\":\"w\"}]}]");
-    g_autoptr(GPtrArray) incoming = parse_changes (
+    g_autoptr(GPtrArray) incoming = patches_test_parse_changes (
       "[{\"id\":\"a\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"replace\",\"path\":\"/arr/1\",\"value\":\"q\"}]},"
       " {\"id\":\"b\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"remove\",\"path\":\"/arr/2\"}]}]");
     g_autoptr(GPtrArray) result =
@@ -478,15 +442,15 @@ test_transform_incoming (void)
     assert_changes_json (result,
       "[{\"id\":\"a\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"replace\",\"path\":\"/arr/2\",\"value\":\"q\"}]},"
       " {\"id\":\"b\",\"baseRev\":0,\"rev\":3,\"ops\":[{\"op\":\"remove\",\"path\":\"/arr/3\"}]}]");
-    assert_value_json (state, "{\"arr\":[\"a0\",\"w\",\"q\"]}");
+    patches_test_assert_value_json (state, "{\"arr\":[\"a0\",\"w\",\"q\"]}");
   }
 
   /* own echoes by predicate; forceCommit keeps empty changes */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"f\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"remove\",\"path\":\"/obj\"}]},"
       " {\"id\":\"mine\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"add\",\"path\":\"/m\",\"value\":1}]}]");
-    g_autoptr(GPtrArray) incoming = parse_changes (
+    g_autoptr(GPtrArray) incoming = patches_test_parse_changes (
       "[{\"id\":\"mine\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"add\",\"path\":\"/m\",\"value\":1}]},"
       " {\"id\":\"gone\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"replace\",\"path\":\"/obj/a\",\"value\":1}]},"
       " {\"id\":\"kept\",\"baseRev\":0,\"rev\":3,\"ops\":[{\"op\":\"add\",\"path\":\"/k\",\"value\":2}]}]");
@@ -508,8 +472,8 @@ test_transform_incoming (void)
 static void
 test_apply_committed_gaps (void)
 {
-  g_autoptr(PatchesValue) state = parse ("{\"text\":\"hello\"}");
-  g_autoptr(GPtrArray) pending = parse_changes (
+  g_autoptr(PatchesValue) state = patches_test_parse ("{\"text\":\"hello\"}");
+  g_autoptr(GPtrArray) pending = patches_test_parse_changes (
     "[{\"id\":\"p\",\"baseRev\":2,\"rev\":3,\"ops\":[{\"op\":\"replace\",\"path\":\"/text\",\"value\":\"mine\"}]}]");
   GPtrArray *original_pending = pending;
   gint64 rev = 2;
@@ -517,7 +481,7 @@ test_apply_committed_gaps (void)
 
   /* §14.5 #72: a leading gap */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"c4\",\"baseRev\":3,\"rev\":4,\"ops\":[{\"op\":\"replace\",\"path\":\"/text\",\"value\":\"w\"}]}]");
 
     g_assert_false (patches_apply_committed_changes (&state, &rev, &pending, committed, FALSE, &error));
@@ -531,9 +495,9 @@ test_apply_committed_gaps (void)
 
   /* an interior gap: accepted by the helper, rejected by the live path */
   {
-    g_autoptr(PatchesValue) s = parse ("{\"title\":\"a\"}");
+    g_autoptr(PatchesValue) s = patches_test_parse ("{\"title\":\"a\"}");
     g_autoptr(GPtrArray) p = patches_changes_new ();
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"S6\",\"baseRev\":5,\"rev\":6,\"ops\":[{\"op\":\"replace\",\"path\":\"/title\",\"value\":\"b\"}]},"
       " {\"id\":\"S8\",\"baseRev\":7,\"rev\":8,\"ops\":[{\"op\":\"replace\",\"path\":\"/title\",\"value\":\"c\"}]}]");
     gint64 r = 5;
@@ -547,19 +511,19 @@ test_apply_committed_gaps (void)
     g_assert_true (patches_apply_committed_changes (&s, &r, &p, committed, FALSE, &error));
     g_assert_no_error (error);
     g_assert_cmpint (r, ==, 8);
-    assert_value_json (s, "{\"title\":\"c\"}");
+    patches_test_assert_value_json (s, "{\"title\":\"c\"}");
   }
 
   /* §14.5 #72: a root replace may skip revs and empties the queue */
   {
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"c10\",\"baseRev\":9,\"rev\":10,\"ops\":[{\"op\":\"replace\",\"path\":\"\",\"value\":{\"text\":\"server\"}}]}]");
 
     g_assert_true (patches_apply_committed_changes (&state, &rev, &pending, committed, TRUE, &error));
     g_assert_no_error (error);
     g_assert_cmpint (rev, ==, 10);
     g_assert_cmpuint (pending->len, ==, 0);
-    assert_value_json (state, "{\"text\":\"server\"}");
+    patches_test_assert_value_json (state, "{\"text\":\"server\"}");
   }
 }
 
@@ -570,10 +534,10 @@ test_apply_committed_echoes (void)
 
   /* §14.5 #73: a redelivered own change confirms the pending copy */
   {
-    g_autoptr(PatchesValue) state = parse ("{\"a\":1}");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(PatchesValue) state = patches_test_parse ("{\"a\":1}");
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"own-change-1\",\"baseRev\":28794,\"rev\":28795,\"ops\":[{\"op\":\"replace\",\"path\":\"/a\",\"value\":2}]}]");
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"own-change-1\",\"baseRev\":28794,\"rev\":28795,\"ops\":[{\"op\":\"replace\",\"path\":\"/a\",\"value\":2}]}]");
     gint64 rev = 28795;
 
@@ -581,16 +545,16 @@ test_apply_committed_echoes (void)
     g_assert_no_error (error);
     g_assert_cmpint (rev, ==, 28795);
     g_assert_cmpuint (pending->len, ==, 0);
-    assert_value_json (state, "{\"a\":1}");
+    patches_test_assert_value_json (state, "{\"a\":1}");
   }
 
   /* an echo among new changes is applied once and leaves the queue */
   {
-    g_autoptr(PatchesValue) state = parse ("{\"n\":[]}");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(PatchesValue) state = patches_test_parse ("{\"n\":[]}");
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"L1\",\"baseRev\":5,\"rev\":6,\"ops\":[{\"op\":\"add\",\"path\":\"/n/0\",\"value\":\"mine\"}]},"
       " {\"id\":\"L2\",\"baseRev\":5,\"rev\":7,\"ops\":[{\"op\":\"add\",\"path\":\"/n/1\",\"value\":\"next\"}]}]");
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"S6\",\"baseRev\":5,\"rev\":6,\"ops\":[{\"op\":\"add\",\"path\":\"/n/0\",\"value\":\"theirs\"}]},"
       " {\"id\":\"L1\",\"baseRev\":5,\"rev\":7,\"ops\":[{\"op\":\"add\",\"path\":\"/n/1\",\"value\":\"mine\"}]}]");
     gint64 rev = 5;
@@ -602,15 +566,15 @@ test_apply_committed_echoes (void)
     g_assert_cmpstr (change_at (pending, 0)->id, ==, "L2");
     g_assert_cmpint (change_at (pending, 0)->base_rev, ==, 7);
     g_assert_cmpint (change_at (pending, 0)->rev, ==, 8);
-    assert_value_json (state, "{\"n\":[\"theirs\",\"mine\"]}");
+    patches_test_assert_value_json (state, "{\"n\":[\"theirs\",\"mine\"]}");
   }
 
   /* an apply failure changes nothing */
   {
-    g_autoptr(PatchesValue) state = parse ("{\"arr\":[1,2,3]}");
+    g_autoptr(PatchesValue) state = patches_test_parse ("{\"arr\":[1,2,3]}");
     PatchesValue *before = state;
     g_autoptr(GPtrArray) pending = patches_changes_new ();
-    g_autoptr(GPtrArray) committed = parse_changes (
+    g_autoptr(GPtrArray) committed = patches_test_parse_changes (
       "[{\"id\":\"S6\",\"baseRev\":5,\"rev\":6,\"ops\":[{\"op\":\"add\",\"path\":\"/arr/5\",\"value\":\"bad\"}]}]");
     gint64 rev = 5;
 
@@ -630,24 +594,24 @@ test_pending_for_view (void)
   g_autoptr(GError) error = NULL;
 
   {
-    g_autoptr(PatchesValue) state = parse ("{\"a\":[]}");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(PatchesValue) state = patches_test_parse ("{\"a\":[]}");
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"old\",\"baseRev\":3,\"rev\":6,\"ops\":[{\"op\":\"add\",\"path\":\"/a/4\",\"value\":1}]},"
       " {\"id\":\"cur\",\"baseRev\":5,\"rev\":7,\"ops\":[{\"op\":\"add\",\"path\":\"/b\",\"value\":2}]}]");
 
     g_assert_true (patches_apply_pending_for_view (&state, 5, pending, &error));
     g_assert_no_error (error);
-    assert_value_json (state, "{\"a\":[],\"b\":2}");
+    patches_test_assert_value_json (state, "{\"a\":[],\"b\":2}");
   }
 
   {
-    g_autoptr(PatchesValue) state = parse ("{\"a\":[]}");
-    g_autoptr(GPtrArray) pending = parse_changes (
+    g_autoptr(PatchesValue) state = patches_test_parse ("{\"a\":[]}");
+    g_autoptr(GPtrArray) pending = patches_test_parse_changes (
       "[{\"id\":\"bad\",\"baseRev\":5,\"rev\":6,\"ops\":[{\"op\":\"add\",\"path\":\"/a/4\",\"value\":1}]}]");
 
     g_assert_false (patches_apply_pending_for_view (&state, 5, pending, &error));
     g_assert_error (error, PATCHES_ERROR, PATCHES_ERROR_APPLY_CHANGES);
-    assert_value_json (state, "{\"a\":[]}");
+    patches_test_assert_value_json (state, "{\"a\":[]}");
   }
 }
 
@@ -656,8 +620,8 @@ test_pending_for_view (void)
 static void
 test_ejection (void)
 {
-  g_autoptr(PatchesValue) committed = parse ("{\"t\":{\"ops\":[{\"insert\":\"hello\\n\"}]}}");
-  g_autoptr(GPtrArray) pending = parse_changes (
+  g_autoptr(PatchesValue) committed = patches_test_parse ("{\"t\":{\"ops\":[{\"insert\":\"hello\\n\"}]}}");
+  g_autoptr(GPtrArray) pending = patches_test_parse_changes (
     "[{\"id\":\"p1\",\"baseRev\":4,\"rev\":5,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"XXX\"}]}]},"
     " {\"id\":\"p2\",\"baseRev\":4,\"rev\":6,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"retain\":3},{\"insert\":\"Y\"}]}]}]");
   g_autoptr(PatchesChange) poison = NULL;
@@ -681,7 +645,7 @@ test_ejection (void)
 
   view = patches_value_ref (committed);
   g_assert_true (patches_changes_apply (&view, new_pending, &error));
-  assert_value_json (view, "{\"t\":{\"ops\":[{\"insert\":\"Yhello\\n\"}]}}");
+  patches_test_assert_value_json (view, "{\"t\":{\"ops\":[{\"insert\":\"Yhello\\n\"}]}}");
   g_clear_pointer (&poison, patches_change_unref);
   g_clear_pointer (&new_pending, g_ptr_array_unref);
 
@@ -696,7 +660,7 @@ test_ejection (void)
 
   /* a poison that does not apply to its own frame cannot be ejected */
   {
-    g_autoptr(GPtrArray) bad = parse_changes (
+    g_autoptr(GPtrArray) bad = patches_test_parse_changes (
       "[{\"id\":\"b1\",\"baseRev\":4,\"rev\":5,\"ops\":[{\"op\":\"move\",\"from\":\"/no/such\",\"path\":\"/x\"}]},"
       " {\"id\":\"b2\",\"baseRev\":4,\"rev\":6,\"ops\":[{\"op\":\"add\",\"path\":\"/x\",\"value\":1}]}]");
 
@@ -748,7 +712,7 @@ test_break_text_example (void)
     g_string_append_c (json, 'y');
   g_string_append (json, "\"}]}],\"createdAt\":1,\"committedAt\":0}]");
 
-  changes = parse_changes (json->str);
+  changes = patches_test_parse_changes (json->str);
   g_assert_cmpuint (patches_change_json_size (change_at (changes, 0)), ==, 459);
   pieces = patches_break_changes (changes, 200, NULL, &error);
   g_assert_no_error (error);
@@ -804,7 +768,7 @@ test_break_rev_shift (void)
     "{\"op\":\"replace\",\"path\":\"/b\",\"value\":\"%s\"}],\"createdAt\":1,\"committedAt\":0},"
     "{\"id\":\"second\",\"baseRev\":0,\"rev\":2,\"ops\":[{\"op\":\"replace\",\"path\":\"/c\",\"value\":1}],"
     "\"createdAt\":1,\"committedAt\":0}]", big->str, big->str);
-  changes = parse_changes (json);
+  changes = patches_test_parse_changes (json);
 
   pieces = patches_break_changes (changes, 250, NULL, &error);
   g_assert_no_error (error);
@@ -839,7 +803,7 @@ test_break_two_passes (void)
       "{\"op\":\"replace\",\"path\":\"/k2\",\"value\":\"%s\"}],\"createdAt\":1,\"committedAt\":0}",
       c ? "," : "", c ? "second" : "first", c + 1, v->str, v->str, v->str);
   g_string_append_c (json, ']');
-  changes = parse_changes (json->str);
+  changes = patches_test_parse_changes (json->str);
 
   batches = patches_break_changes_into_batches (changes, &options, &error);
   g_assert_no_error (error);
@@ -872,7 +836,7 @@ test_batches_ids_and_empty (void)
   /* §14.5 #77 */
   g_autoptr(GPtrArray) none = patches_changes_new ();
   g_autoptr(GPtrArray) empty_batches = NULL;
-  g_autoptr(GPtrArray) changes = parse_changes (
+  g_autoptr(GPtrArray) changes = patches_test_parse_changes (
     "[{\"id\":\"c1\",\"baseRev\":3,\"rev\":4,\"ops\":[{\"op\":\"replace\",\"path\":\"/a\",\"value\":1}],\"createdAt\":1,\"committedAt\":0},"
     " {\"id\":\"c2\",\"baseRev\":3,\"rev\":5,\"ops\":[{\"op\":\"replace\",\"path\":\"/b\",\"value\":\"two\"}],\"createdAt\":1,\"committedAt\":0}]");
   PatchesSplitOptions options = { .max_payload_bytes = 150 };
@@ -914,7 +878,7 @@ static void
 test_break_extract_text (void)
 {
   /* §14.5 #78 */
-  g_autoptr(GPtrArray) changes = parse_changes (
+  g_autoptr(GPtrArray) changes = patches_test_parse_changes (
     "[{\"id\":\"v\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"replace\",\"path\":\"\",\"value\":"
     "{\"docs\":{\"scene1\":{\"body\":{\"content\":{\"ops\":[{\"insert\":\"This is the whole text\\n\"}]}}}}}}],"
     "\"createdAt\":1,\"committedAt\":0}]");
@@ -935,7 +899,7 @@ test_break_extract_text (void)
 
   /* §12.3 quirk: sibling keys of the text object are lost */
   {
-    g_autoptr(GPtrArray) quirk = parse_changes (
+    g_autoptr(GPtrArray) quirk = patches_test_parse_changes (
       "[{\"id\":\"q\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"replace\",\"path\":\"/d\",\"value\":"
       "{\"title\":\"T\",\"body\":{\"ops\":[{\"insert\":\"hello world\\n\"}],\"meta\":1}}}],"
       "\"createdAt\":1,\"committedAt\":0}]");
@@ -944,7 +908,7 @@ test_break_extract_text (void)
     g_autoptr(PatchesValue) state = apply_all ("{}", split, NULL);
 
     g_assert_no_error (error);
-    assert_value_json (state,
+    patches_test_assert_value_json (state,
       "{\"d\":{\"title\":\"T\",\"body\":{\"ops\":[{\"insert\":\"hello world\\n\\n\"}]}}}");
   }
 }
@@ -964,7 +928,7 @@ test_break_unsplittable (void)
   json = g_strdup_printf (
     "[{\"id\":\"u\",\"baseRev\":0,\"rev\":1,\"ops\":[{\"op\":\"replace\",\"path\":\"/blob\",\"value\":\"%s\"}],"
     "\"createdAt\":1,\"committedAt\":0}]", blob->str);
-  changes = parse_changes (json);
+  changes = patches_test_parse_changes (json);
 
   {
     g_autoptr(GPtrArray) pieces = patches_break_changes (changes, 200, &options, &error);
@@ -1023,7 +987,7 @@ test_break_size_calculator (void)
   json = g_strdup_printf (
     "[{\"id\":\"z\",\"baseRev\":0,\"rev\":7,\"ops\":[{\"op\":\"@txt\",\"path\":\"/t\",\"value\":[{\"insert\":\"%s\"}]}],"
     "\"createdAt\":1,\"committedAt\":0}]", text->str);
-  changes = parse_changes (json);
+  changes = patches_test_parse_changes (json);
 
   pieces = patches_break_changes (changes, 300, &options, &error);
   g_assert_no_error (error);
@@ -1272,7 +1236,7 @@ random_doc (GRand  *rand,
   g_array_set_size (widths, 0);
   insert_widths (widths, 0, patches_value_get_string (line));
 
-  return parse (json->str);
+  return patches_test_parse (json->str);
 }
 
 static PatchesChange *

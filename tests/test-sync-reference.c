@@ -52,6 +52,7 @@
 #include "patches-memory-store.h"
 #include "patches-sync.h"
 #include "patches-sync-private.h"
+#include "patches-test-util.h"
 
 #define WAIT_MS 20000
 
@@ -1088,19 +1089,6 @@ typedef struct
   GError        *connect_error;
 } Peer;
 
-static const char *
-status_name (PatchesSyncStatus status)
-{
-  switch (status)
-    {
-    case PATCHES_SYNC_STATUS_UNSYNCED: return "unsynced";
-    case PATCHES_SYNC_STATUS_SYNCING: return "syncing";
-    case PATCHES_SYNC_STATUS_SYNCED: return "synced";
-    case PATCHES_SYNC_STATUS_ERROR: return "error";
-    default: return "?";
-    }
-}
-
 static void
 on_sync_error (PatchesSync  *sync,
                const GError *error,
@@ -1128,7 +1116,7 @@ on_doc_state_changed (PatchesSync *sync,
            g_error_matches (state->error, PATCHES_RPC_ERROR, PATCHES_RPC_ERROR_REMOTE))
     entry = g_strdup_printf ("error(%d)", patches_rpc_error_get_code (state->error));
   else
-    entry = g_strdup (status_name (state->status));
+    entry = g_strdup (patches_test_sync_status_name (state->status));
 
   if (peer->statuses->len == 0 ||
       g_strcmp0 (g_ptr_array_index (peer->statuses, peer->statuses->len - 1), entry) != 0)
@@ -1398,6 +1386,36 @@ assert_no_errors (Peer *peer)
   g_assert_cmpint (patches_sync_get_sync_status (peer->sync), !=, PATCHES_SYNC_STATUS_ERROR);
 }
 
+/* Waits until the document is synced at @rev, then checks its state */
+static void
+wait_doc_state (StandIn      *si,
+                Peer         *peer,
+                PatchesValue *expected,
+                gint64        rev)
+{
+  WAIT_UNTIL (si, peer_at (peer, rev));
+  assert_doc_state (peer->doc, expected, rev);
+}
+
+/* The recording ends with the client closing its connection
+ * @conn_index: every step was played, as the reference client's
+ * handshakes and (when @ids_as_recorded) request ids, without an error */
+static void
+assert_session_end (StandIn  *si,
+                    Peer     *peer,
+                    guint     conn_index,
+                    gboolean  ids_as_recorded)
+{
+  patches_sync_disconnect (peer->sync);
+  WAIT_UNTIL (si, conn_closed (si, conn_index));
+
+  assert_all_played (si);
+  assert_handshakes (si);
+  if (ids_as_recorded)
+    assert_request_ids_as_recorded (si);
+  assert_no_errors (peer);
+}
+
 static gboolean
 statuses_contain (Peer       *peer,
                   const char *status)
@@ -1436,8 +1454,7 @@ test_session_writer (void)
   peer_connect (si, peer);
   play (si, peer, 0, 0);
 
-  WAIT_UNTIL (si, peer_at (peer, 3));
-  assert_doc_state (peer->doc, expected, 3);
+  wait_doc_state (si, peer, expected, 3);
   assert_no_errors (peer);
 
   /* §8.10: the document goes, with nothing pending to hand over */
@@ -1449,13 +1466,7 @@ test_session_writer (void)
   g_assert_null (patches_sync_get_doc_state (peer->sync, "tdoc"));
 
   /* the recording ends with the client closing */
-  patches_sync_disconnect (peer->sync);
-  WAIT_UNTIL (si, conn_closed (si, 0));
-
-  assert_all_played (si);
-  assert_handshakes (si);
-  assert_request_ids_as_recorded (si);
-  assert_no_errors (peer);
+  assert_session_end (si, peer, 0, TRUE);
 }
 
 /* session.jsonl c2 then c3: the reader.  getDoc of a document with one
@@ -1476,16 +1487,14 @@ test_session_reader (void)
   peer_connect (si, peer);
   play (si, peer, 0, 0);
 
-  WAIT_UNTIL (si, peer_at (peer, 2));
-  assert_doc_state (peer->doc, at2, 2);
+  wait_doc_state (si, peer, at2, 2);
 
   patches_sync_disconnect (peer->sync);
   WAIT_UNTIL (si, conn_closed (si, 0));
 
   peer_connect (si, peer);
   play (si, peer, 1, 20);
-  WAIT_UNTIL (si, peer_at (peer, 3));
-  assert_doc_state (peer->doc, at3, 3);
+  wait_doc_state (si, peer, at3, 3);
   assert_no_errors (peer);
 
   /* §8.10 local deletion: unsubscribe, deleteDoc (answered without a
@@ -1494,13 +1503,7 @@ test_session_reader (void)
   g_assert_no_error (error);
   WAIT_UNTIL (si, conn_done (stand_in_conn (si, 1)) && !has_tombstones (peer));
 
-  patches_sync_disconnect (peer->sync);
-  WAIT_UNTIL (si, conn_closed (si, 1));
-
-  assert_all_played (si);
-  assert_handshakes (si);
-  assert_request_ids_as_recorded (si);
-  assert_no_errors (peer);
+  assert_session_end (si, peer, 1, TRUE);
 }
 
 /* concurrent.jsonl c2 then c3: the offline client.  It loads the document
@@ -1522,8 +1525,7 @@ test_concurrent_offline_batch (void)
   peer = peer_new (si->url, "shared", NULL);
   peer_connect (si, peer);
   play (si, peer, 0, 0);
-  WAIT_UNTIL (si, peer_at (peer, 1));
-  assert_doc_state (peer->doc, at1, 1);
+  wait_doc_state (si, peer, at1, 1);
 
   /* offline: the socket closes, the edits stay pending */
   _patches_sync_set_online (peer->sync, FALSE);
@@ -1545,16 +1547,9 @@ test_concurrent_offline_batch (void)
   _patches_sync_set_online (peer->sync, TRUE);
   play (si, peer, 1, 0);
 
-  WAIT_UNTIL (si, peer_at (peer, 22));
-  assert_doc_state (peer->doc, at22, 22);
+  wait_doc_state (si, peer, at22, 22);
 
-  patches_sync_disconnect (peer->sync);
-  WAIT_UNTIL (si, conn_closed (si, 1));
-
-  assert_all_played (si);
-  assert_handshakes (si);
-  assert_request_ids_as_recorded (si);
-  assert_no_errors (peer);
+  assert_session_end (si, peer, 1, TRUE);
 }
 
 /* concurrent.jsonl c1: the online writer.  Its first edit is made before
@@ -1586,8 +1581,7 @@ test_concurrent_online_writer (void)
   peer_connect (si, peer);
   play (si, peer, 0, 0);
 
-  WAIT_UNTIL (si, peer_at (peer, 22));
-  assert_doc_state (peer->doc, at22, 22);
+  wait_doc_state (si, peer, at22, 22);
 
   /* Leaving the pull out missed nothing: the reference server answered
    * it with no change (frame 6), and our next commit went out at the
@@ -1598,12 +1592,7 @@ test_concurrent_online_writer (void)
   g_assert_cmpuint (patches_value_array_get_length (value), ==, 0);
   g_assert_cmpint (script_step (c1, script_find (c1, 11))->our_id, >, 0);
 
-  patches_sync_disconnect (peer->sync);
-  WAIT_UNTIL (si, conn_closed (si, 0));
-
-  assert_all_played (si);
-  assert_handshakes (si);
-  assert_no_errors (peer);
+  assert_session_end (si, peer, 0, FALSE);
 }
 
 /* concurrent.jsonl c4: a client that opens the document after all that:
@@ -1620,16 +1609,9 @@ test_concurrent_late_reader (void)
   peer = peer_new (si->url, "shared", NULL);
   peer_connect (si, peer);
   play (si, peer, 0, 0);
-  WAIT_UNTIL (si, peer_at (peer, 22));
-  assert_doc_state (peer->doc, at22, 22);
+  wait_doc_state (si, peer, at22, 22);
 
-  patches_sync_disconnect (peer->sync);
-  WAIT_UNTIL (si, conn_closed (si, 0));
-
-  assert_all_played (si);
-  assert_handshakes (si);
-  assert_request_ids_as_recorded (si);
-  assert_no_errors (peer);
+  assert_session_end (si, peer, 0, TRUE);
 }
 
 /* errors.jsonl, 409 "baseRev ahead" (frames 9–10): the client's storage

@@ -29,6 +29,7 @@
 #include "patches-sync.h"
 #include "patches-sync-private.h"
 #include "patches-test-server.h"
+#include "patches-test-util.h"
 
 #define WAIT_UNTIL PATCHES_TEST_WAIT_UNTIL
 
@@ -56,19 +57,6 @@ typedef struct
   gboolean       connect_ok;
   GError        *connect_error;
 } Peer;
-
-static const char *
-status_name (PatchesSyncStatus status)
-{
-  switch (status)
-    {
-    case PATCHES_SYNC_STATUS_UNSYNCED: return "unsynced";
-    case PATCHES_SYNC_STATUS_SYNCING: return "syncing";
-    case PATCHES_SYNC_STATUS_SYNCED: return "synced";
-    case PATCHES_SYNC_STATUS_ERROR: return "error";
-    default: return "?";
-    }
-}
 
 static void
 peer_log (Peer       *peer,
@@ -102,7 +90,7 @@ on_notify (PatchesSync *sync,
   else if (g_str_equal (name, "connected"))
     peer_log (peer, "connected=%d", patches_sync_get_connected (sync));
   else if (g_str_equal (name, "sync-status"))
-    peer_log (peer, "status=%s", status_name (patches_sync_get_sync_status (sync)));
+    peer_log (peer, "status=%s", patches_test_sync_status_name (patches_sync_get_sync_status (sync)));
   else if (g_str_equal (name, "connection-state") &&
            patches_sync_get_connection_state (sync) == PATCHES_CONNECTION_STATE_CONNECTING)
     {
@@ -122,7 +110,8 @@ on_doc_state_changed (PatchesSync *sync,
   if (state == NULL)
     peer_log (peer, "%s=gone", doc_id);
   else
-    peer_log (peer, "%s=%s/r%" G_GINT64_FORMAT "/p%d", doc_id, status_name (state->status),
+    peer_log (peer, "%s=%s/r%" G_GINT64_FORMAT "/p%d", doc_id,
+              patches_test_sync_status_name (state->status),
               state->committed_rev, state->has_pending);
 }
 
@@ -236,9 +225,7 @@ peer_detach (Peer *peer)
   if (peer->client != NULL)
     g_signal_handlers_disconnect_by_data (peer->client, peer);
   g_clear_object (&peer->client);
-  if (PATCHES_IS_SQLITE_STORE (peer->store))
-    patches_sqlite_store_close (PATCHES_SQLITE_STORE (peer->store));
-  g_clear_object (&peer->store);
+  patches_test_store_close (&peer->store);
 }
 
 static void
@@ -402,21 +389,6 @@ tmp_file (PatchesTestServer *server,
 }
 
 /* A change from its JSON */
-static PatchesChange *
-change_from_json (const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PatchesValue) value = patches_value_parse (json, -1, &error);
-  PatchesChange *change;
-
-  g_assert_no_error (error);
-  change = patches_change_from_value (value, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (change);
-
-  return change;
-}
-
 /* Puts pending changes straight into @store, bypassing every check a
  * PatchesDoc makes: changes of revisions @base_rev + 1, + 2, … on
  * @base_rev, with the ids and ops given as "id", "[ops]" pairs */
@@ -442,7 +414,7 @@ store_append_raw (PatchesStore *store,
                               ",\"committedAt\":0}",
                               id, base_rev, base_rev + changes->len + 1, ops,
                               g_get_real_time () / 1000);
-      g_ptr_array_add (changes, change_from_json (json));
+      g_ptr_array_add (changes, patches_test_parse_change (json));
     }
   va_end (args);
 

@@ -22,18 +22,17 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+
+#include "bench-common.h"
 
 typedef struct _Run Run;
 
@@ -293,37 +292,6 @@ connect_cb (GObject      *source,
   client_send (client, "getDoc", get_doc, NULL);
 }
 
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile_ms (GArray *samples,
-               double  p)
-{
-  if (samples->len == 0)
-    return NAN;
-
-  return g_array_index (samples, gint64, MIN (samples->len - 1, (guint) (p * samples->len))) / 1000.0;
-}
-
-static void
-append_ms (GString    *out,
-           const char *key,
-           double      value)
-{
-  if (isnan (value))
-    g_string_append_printf (out, ",\"%s\":null", key);
-  else
-    g_string_append_printf (out, ",\"%s\":%.3f", key, value);
-}
-
 static gboolean
 run_once (const char *url,
           gboolean    shared,
@@ -397,24 +365,24 @@ run_once (const char *url,
       g_main_context_iteration (NULL, FALSE);
   }
 
-  g_array_sort (run.commit_lat, compare_gint64);
-  g_array_sort (run.fanout_lat, compare_gint64);
+  g_array_sort (run.commit_lat, bench_compare_gint64);
+  g_array_sort (run.fanout_lat, bench_compare_gint64);
 
   g_print ("%-8s %3u clients %5.1f s: %8" G_GUINT64_FORMAT " commits, %8.0f commits/s, commit p50 %6.2f ms p99 %6.2f ms, "
            "fan-out p50 %6.2f ms p99 %6.2f ms (%u samples), %u errors\n",
            shared ? "shared" : "per-doc", n_clients, seconds, run.n_commits, run.n_commits / seconds,
-           percentile_ms (run.commit_lat, 0.5), percentile_ms (run.commit_lat, 0.99),
-           percentile_ms (run.fanout_lat, 0.5), percentile_ms (run.fanout_lat, 0.99),
+           bench_percentile_ms (run.commit_lat, 0.5), bench_percentile_ms (run.commit_lat, 0.99),
+           bench_percentile_ms (run.fanout_lat, 0.5), bench_percentile_ms (run.fanout_lat, 0.99),
            run.fanout_lat->len, run.n_errors);
 
   g_string_append_printf (json, "{\"url\":\"%s\",\"clients\":%u,\"docs\":\"%s\",\"seconds\":%.2f,"
                           "\"commits\":%" G_GUINT64_FORMAT ",\"commits_per_s\":%.0f,\"errors\":%u",
                           url, n_clients, shared ? "shared" : "per-client", seconds,
                           run.n_commits, run.n_commits / seconds, run.n_errors);
-  append_ms (json, "commit_ms_p50", percentile_ms (run.commit_lat, 0.5));
-  append_ms (json, "commit_ms_p99", percentile_ms (run.commit_lat, 0.99));
-  append_ms (json, "fanout_ms_p50", percentile_ms (run.fanout_lat, 0.5));
-  append_ms (json, "fanout_ms_p99", percentile_ms (run.fanout_lat, 0.99));
+  bench_append_ms (json, "commit_ms_p50", bench_percentile_ms (run.commit_lat, 0.5));
+  bench_append_ms (json, "commit_ms_p99", bench_percentile_ms (run.commit_lat, 0.99));
+  bench_append_ms (json, "fanout_ms_p50", bench_percentile_ms (run.fanout_lat, 0.5));
+  bench_append_ms (json, "fanout_ms_p99", bench_percentile_ms (run.fanout_lat, 0.99));
   g_string_append_printf (json, ",\"fanout_samples\":%u}", run.fanout_lat->len);
   g_print ("%s\n", json->str);
 
@@ -439,60 +407,6 @@ run_once (const char *url,
   g_array_unref (run.fanout_lat);
 
   return !run.failed;
-}
-
-/* The server process */
-
-static void
-child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-read_line_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  char **line = user_data;
-  char *text = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
-
-  *line = text ? text : g_strdup ("");
-}
-
-static GSubprocess *
-start_server (const char  *program,
-              const char  *db,
-              char       **url)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-  GSubprocess *process;
-
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  process = g_subprocess_launcher_spawn (launcher, &error, program, "--listen", "127.0.0.1:0",
-                                         "--db", db, "--no-auth", NULL);
-  if (process == NULL)
-    {
-      g_printerr ("patches-bench-load: cannot start %s: %s\n", program, error->message);
-      exit (1);
-    }
-
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, read_line_cb, &line);
-  while (line == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!g_str_has_prefix (line, "listening on "))
-    {
-      g_printerr ("patches-bench-load: the server did not start\n");
-      exit (1);
-    }
-
-  *url = g_strconcat (line + strlen ("listening on "), "/sync", NULL);
-  return process;
 }
 
 static void
@@ -546,23 +460,12 @@ main (int   argc,
     url = g_strdup (opt_url);
   else
     {
-      g_autofree char *program = opt_server ? g_strdup (opt_server) : g_strdup (g_getenv ("PATCHES_SERVER"));
+      g_autofree char *program = opt_server ? g_strdup (opt_server) : bench_find_server (argv[0]);
 
       if (program == NULL)
         {
-          g_autofree char *self_dir = g_path_get_dirname (argv[0]);
-
-          program = g_build_filename (self_dir, "..", "server", "patches-server", NULL);
-          if (!g_file_test (program, G_FILE_TEST_IS_EXECUTABLE))
-            {
-              g_free (program);
-              program = g_find_program_in_path ("patches-server");
-            }
-          if (program == NULL)
-            {
-              g_printerr ("patches-bench-load: no patches-server found; use --server or --url\n");
-              return 2;
-            }
+          g_printerr ("patches-bench-load: no patches-server found; use --server or --url\n");
+          return 2;
         }
 
       dir = g_build_filename (opt_db_dir ? opt_db_dir : g_get_tmp_dir (), "patches-bench-load-XXXXXX", NULL);
@@ -572,7 +475,13 @@ main (int   argc,
           return 1;
         }
       db = g_build_filename (dir, "bench.db", NULL);
-      process = start_server (program, db, &url);
+      process = bench_start_server (program, db, &url, &error);
+      if (process == NULL)
+        {
+          g_printerr ("patches-bench-load: cannot start %s: %s\n", program, error->message);
+          bench_remove_dir (dir);
+          return 1;
+        }
       g_print ("patches-server %s, database %s (WAL, synchronous=FULL)\n", url, db);
     }
 
@@ -584,16 +493,8 @@ main (int   argc,
   if (process != NULL)
     {
       print_server_usage (process);
-      g_subprocess_send_signal (process, SIGTERM);
-      g_subprocess_wait (process, NULL, NULL);
-      g_unlink (db);
-      {
-        g_autofree char *wal = g_strconcat (db, "-wal", NULL);
-        g_autofree char *shm = g_strconcat (db, "-shm", NULL);
-
-        g_unlink (wal);
-        g_unlink (shm);
-      }
+      bench_stop_server (process);
+      bench_remove_db (db);
       g_rmdir (dir);
     }
 

@@ -31,15 +31,10 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <math.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 
+#include "bench-common.h"
 #include "patches.h"
 #include "patches-client.h"
 #include "patches-memory-store.h"
@@ -62,49 +57,6 @@ static const GOptionEntry entries[] = {
   { "text-size", 't', 0, G_OPTION_ARG_INT, &opt_text_size, "Bytes of the large text (default 1048576)", "BYTES" },
   G_OPTION_ENTRY_NULL
 };
-
-/* Figures */
-
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static double
-percentile_ms (GArray *samples,
-               double  p)
-{
-  if (samples->len == 0)
-    return NAN;
-
-  return g_array_index (samples, gint64, MIN (samples->len - 1, (guint) (p * samples->len))) / 1000.0;
-}
-
-static void
-append_ms (GString    *out,
-           const char *key,
-           double      value)
-{
-  if (isnan (value))
-    g_string_append_printf (out, ",\"%s\":null", key);
-  else
-    g_string_append_printf (out, ",\"%s\":%.3f", key, value);
-}
-
-static gint64
-max_rss_kb (void)
-{
-  struct rusage usage;
-
-  if (getrusage (RUSAGE_SELF, &usage) != 0)
-    return -1;
-  return usage.ru_maxrss;   /* kilobytes on Linux */
-}
 
 /* Clients */
 
@@ -349,97 +301,8 @@ bench_keystrokes (const char  *url,
 
 out:
   peer_close (&peer);
-  g_unlink (path);
-  {
-    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
-
-    g_unlink (wal);
-    g_unlink (shm);
-  }
+  bench_remove_db (path);
   return ok;
-}
-
-/* The server */
-
-static void
-child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-read_line_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  char **line = user_data;
-  char *text = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
-
-  *line = text ? text : g_strdup ("");
-}
-
-static char *
-find_server (const char *argv0)
-{
-  g_autofree char *dir = g_path_get_dirname (argv0);
-  g_autofree char *sibling = g_build_filename (dir, "..", "server", "patches-server", NULL);
-
-  if (g_getenv ("PATCHES_SERVER") != NULL)
-    return g_strdup (g_getenv ("PATCHES_SERVER"));
-  if (g_file_test (sibling, G_FILE_TEST_IS_EXECUTABLE))
-    return g_steal_pointer (&sibling);
-  return g_find_program_in_path ("patches-server");
-}
-
-static GSubprocess *
-start_server (const char  *program,
-              const char  *db,
-              char       **url,
-              GError     **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *line = NULL;
-
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  process = g_subprocess_launcher_spawn (launcher, error, program, "--listen", "127.0.0.1:0",
-                                         "--db", db, "--no-auth", NULL);
-  if (process == NULL)
-    return NULL;
-
-  /* The pipe stays open: a later line must not kill the server */
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, read_line_cb, &line);
-  while (line == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!g_str_has_prefix (line, "listening on "))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not start", program);
-      g_subprocess_force_exit (process);
-      return NULL;
-    }
-
-  *url = g_strconcat (line + strlen ("listening on "), "/sync", NULL);
-  return g_steal_pointer (&process);
-}
-
-static void
-remove_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *file = g_build_filename (path, name, NULL);
-
-      g_unlink (file);
-    }
-  g_rmdir (path);
 }
 
 int
@@ -477,20 +340,20 @@ main (int   argc,
     url = g_strdup (opt_server);
   else
     {
-      g_autofree char *program = find_server (argv[0]);
+      g_autofree char *program = bench_find_server (argv[0]);
       g_autofree char *db = g_build_filename (dir, "server.db", NULL);
 
       if (program == NULL)
         {
           g_printerr ("patches-bench-sync: no patches-server found; set PATCHES_SERVER or use --server\n");
-          remove_dir (dir);
+          bench_remove_dir (dir);
           return 2;
         }
-      server = start_server (program, db, &url, &error);
+      server = bench_start_server (program, db, &url, &error);
       if (server == NULL)
         {
           g_printerr ("patches-bench-sync: %s\n", error->message);
-          remove_dir (dir);
+          bench_remove_dir (dir);
           return 2;
         }
       g_print ("patches-server %s, database %s\n", url, db);
@@ -503,12 +366,12 @@ main (int   argc,
       status = 1;
     }
 
-  g_array_sort (remote, compare_gint64);
-  g_array_sort (keystrokes, compare_gint64);
-  remote_p50 = percentile_ms (remote, 0.5);
-  remote_p99 = percentile_ms (remote, 0.99);
-  key_p50 = percentile_ms (keystrokes, 0.5);
-  key_p99 = percentile_ms (keystrokes, 0.99);
+  g_array_sort (remote, bench_compare_gint64);
+  g_array_sort (keystrokes, bench_compare_gint64);
+  remote_p50 = bench_percentile_ms (remote, 0.5);
+  remote_p99 = bench_percentile_ms (remote, 0.99);
+  key_p50 = bench_percentile_ms (keystrokes, 0.5);
+  key_p99 = bench_percentile_ms (keystrokes, 0.99);
   met = status == 0 && remote_p99 < REMOTE_TARGET_MS && key_p99 < KEYSTROKE_TARGET_MS;
 
   g_print ("edit-to-remote latency: %u edits, p50 %.3f ms, p99 %.3f ms (target p99 < %.0f ms)\n",
@@ -517,21 +380,18 @@ main (int   argc,
            opt_text_size, keystrokes->len, key_p50, key_p99, KEYSTROKE_TARGET_MS);
 
   g_string_append_printf (report, "{\"edits\":%u", remote->len);
-  append_ms (report, "remote_ms_p50", remote_p50);
-  append_ms (report, "remote_ms_p99", remote_p99);
+  bench_append_ms (report, "remote_ms_p50", remote_p50);
+  bench_append_ms (report, "remote_ms_p99", remote_p99);
   g_string_append_printf (report, ",\"keystrokes\":%u,\"text_bytes\":%d", keystrokes->len, opt_text_size);
-  append_ms (report, "keystroke_ms_p50", key_p50);
-  append_ms (report, "keystroke_ms_p99", key_p99);
+  bench_append_ms (report, "keystroke_ms_p50", key_p50);
+  bench_append_ms (report, "keystroke_ms_p99", key_p99);
   g_string_append_printf (report, ",\"targets_met\":%s,\"max_rss_kb\":%" G_GINT64_FORMAT "}",
-                          met ? "true" : "false", max_rss_kb ());
+                          met ? "true" : "false", bench_max_rss_kb ());
   g_print ("%s\n", report->str);
 
   if (server != NULL)
-    {
-      g_subprocess_send_signal (server, SIGTERM);
-      g_subprocess_wait (server, NULL, NULL);
-    }
-  remove_dir (dir);
+    bench_stop_server (server);
+  bench_remove_dir (dir);
 
   return status;
 }

@@ -44,15 +44,14 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "bench-common.h"
 #include "patches.h"
 #include "patches-client.h"
 #include "patches-memory-store.h"
@@ -1062,88 +1061,6 @@ replay_clear (Replay *replay)
   g_clear_pointer (&replay->ids, g_hash_table_unref);
 }
 
-/* The server */
-
-static void
-child_setup (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-read_line_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  char **line = user_data;
-  char *text = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, NULL);
-
-  *line = text ? text : g_strdup ("");
-}
-
-static char *
-find_server (const char *argv0)
-{
-  g_autofree char *dir = g_path_get_dirname (argv0);
-  g_autofree char *sibling = g_build_filename (dir, "..", "server", "patches-server", NULL);
-
-  if (g_getenv ("PATCHES_SERVER") != NULL)
-    return g_strdup (g_getenv ("PATCHES_SERVER"));
-  if (g_file_test (sibling, G_FILE_TEST_IS_EXECUTABLE))
-    return g_steal_pointer (&sibling);
-  return g_find_program_in_path ("patches-server");
-}
-
-static GSubprocess *
-start_server (const char  *program,
-              const char  *db,
-              char       **url,
-              GError     **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autofree char *line = NULL;
-
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  process = g_subprocess_launcher_spawn (launcher, error, program, "--listen", "127.0.0.1:0",
-                                         "--db", db, "--no-auth", NULL);
-  if (process == NULL)
-    return NULL;
-
-  /* The pipe stays open: a later line must not kill the server */
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
-  g_filter_input_stream_set_close_base_stream (G_FILTER_INPUT_STREAM (out), FALSE);
-  g_data_input_stream_read_line_async (out, G_PRIORITY_DEFAULT, NULL, read_line_cb, &line);
-  while (line == NULL)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!g_str_has_prefix (line, "listening on "))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s did not start", program);
-      g_subprocess_force_exit (process);
-      return NULL;
-    }
-
-  *url = g_strconcat (line + strlen ("listening on "), "/sync", NULL);
-  return g_steal_pointer (&process);
-}
-
-static void
-remove_dir (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *file = g_build_filename (path, name, NULL);
-
-      g_unlink (file);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -1198,7 +1115,7 @@ main (int   argc,
 
   if (server_url == NULL)
     {
-      g_autofree char *program = find_server (argv[0]);
+      g_autofree char *program = bench_find_server (argv[0]);
       g_autofree char *db = NULL;
 
       if (program == NULL)
@@ -1213,11 +1130,11 @@ main (int   argc,
           return 2;
         }
       db = g_build_filename (dir, "server.db", NULL);
-      server = start_server (program, db, &server_url, &error);
+      server = bench_start_server (program, db, &server_url, &error);
       if (server == NULL)
         {
           g_printerr ("%s\n", error->message);
-          remove_dir (dir);
+          bench_remove_dir (dir);
           return 2;
         }
     }
@@ -1233,9 +1150,8 @@ main (int   argc,
 
   if (server != NULL)
     {
-      g_subprocess_send_signal (server, SIGTERM);
-      g_subprocess_wait (server, NULL, NULL);
-      remove_dir (dir);
+      bench_stop_server (server);
+      bench_remove_dir (dir);
     }
 
   g_string_append (report, "{\"trace\":");

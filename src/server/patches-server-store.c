@@ -55,6 +55,7 @@
 #include <sqlite3.h>
 
 #include "patches-ot.h"
+#include "patches-sqlite-private.h"
 #include "patches-server-store.h"
 #include "patches-server-store-private.h"
 
@@ -71,8 +72,7 @@ struct _PatchesServerStore
   GObject        parent_instance;
 
   char          *path;
-  sqlite3       *db;
-  sqlite3_stmt **stmts;
+  PatchesSqlite  sql;
   guint          depth;
   int            schema_version;
 };
@@ -160,12 +160,6 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PATCHES_SERVER_STORE_SCHEMA_VERSIO
 /* Cached statements */
 
 typedef enum {
-  STMT_BEGIN,
-  STMT_COMMIT,
-  STMT_ROLLBACK,
-  STMT_SAVEPOINT,
-  STMT_RELEASE,
-  STMT_ROLLBACK_TO,
   STMT_GET_HEAD,
   STMT_TOUCH_DOC,
   STMT_LIST_CHANGES,
@@ -191,12 +185,6 @@ typedef enum {
 } StmtId;
 
 static const char * const stmt_sql[N_STMTS] = {
-  [STMT_BEGIN] = "BEGIN IMMEDIATE",
-  [STMT_COMMIT] = "COMMIT",
-  [STMT_ROLLBACK] = "ROLLBACK",
-  [STMT_SAVEPOINT] = "SAVEPOINT patches_store",
-  [STMT_RELEASE] = "RELEASE patches_store",
-  [STMT_ROLLBACK_TO] = "ROLLBACK TO patches_store",
   [STMT_GET_HEAD] = "SELECT head_rev FROM docs WHERE doc_id = ?1",
   [STMT_TOUCH_DOC] =
     "INSERT INTO docs (doc_id, head_rev, created_at, updated_at) VALUES (?1, 0, ?2, ?2) "
@@ -243,20 +231,6 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_DELETE_TOMBSTONE] = "DELETE FROM tombstones WHERE doc_id = ?1",
 };
 
-/* A cached statement in use: reset (and its bindings cleared) when it
- * goes out of scope, never finalized. */
-typedef sqlite3_stmt CachedStmt;
-
-static void
-cached_stmt_release (CachedStmt *stmt)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, cached_stmt_release)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
-
 /* Errors */
 
 static int
@@ -286,19 +260,6 @@ error_code_for_sqlite (int rc)
     }
 }
 
-static gboolean
-set_sqlite_error (PatchesServerStore  *self,
-                  int                  rc,
-                  const char          *what,
-                  GError             **error)
-{
-  const char *message = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
-
-  g_set_error (error, PATCHES_SERVER_ERROR, error_code_for_sqlite (rc),
-               "%s: %s", what, message);
-  return FALSE;
-}
-
 static void
 set_version_not_found (GError     **error,
                        const char  *doc_id,
@@ -309,78 +270,6 @@ set_version_not_found (GError     **error,
 }
 
 /* Statement helpers */
-
-static CachedStmt *
-get_stmt (PatchesServerStore  *self,
-          StmtId               id,
-          GError             **error)
-{
-  if (self->stmts[id] == NULL)
-    {
-      int rc = sqlite3_prepare_v3 (self->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                   &self->stmts[id], NULL);
-
-      if (rc != SQLITE_OK)
-        {
-          set_sqlite_error (self, rc, "Could not prepare a statement", error);
-          return NULL;
-        }
-    }
-
-  return self->stmts[id];
-}
-
-/* Runs a statement that returns no row */
-static gboolean
-step_done (PatchesServerStore  *self,
-           sqlite3_stmt        *stmt,
-           const char          *what,
-           GError             **error)
-{
-  int rc;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    ;
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self, rc, what, error);
-      sqlite3_reset (stmt);
-      return FALSE;
-    }
-
-  sqlite3_reset (stmt);
-  return TRUE;
-}
-
-/* Steps once: TRUE with *has_row for a row or the end, FALSE on error */
-static gboolean
-step_row (PatchesServerStore  *self,
-          sqlite3_stmt        *stmt,
-          gboolean            *has_row,
-          const char          *what,
-          GError             **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  *has_row = rc == SQLITE_ROW;
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-    return TRUE;
-
-  return set_sqlite_error (self, rc, what, error);
-}
-
-static gboolean
-run_cached (PatchesServerStore  *self,
-            StmtId               id,
-            const char          *what,
-            GError             **error)
-{
-  CachedStmt *stmt = get_stmt (self, id, error);
-
-  if (stmt == NULL)
-    return FALSE;
-  return step_done (self, stmt, what, error);
-}
 
 static void
 bind_text (sqlite3_stmt *stmt,
@@ -405,17 +294,6 @@ bind_number (sqlite3_stmt *stmt,
     sqlite3_bind_int64 (stmt, index, (sqlite3_int64) value);
   else
     sqlite3_bind_double (stmt, index, value);
-}
-
-static const char *
-column_text (sqlite3_stmt *stmt,
-             int           column,
-             gsize        *length)
-{
-  const char *text = (const char *) sqlite3_column_text (stmt, column);
-
-  *length = text ? (gsize) sqlite3_column_bytes (stmt, column) : 0;
-  return text;
 }
 
 static gint64
@@ -518,7 +396,7 @@ patches_server_store_begin (PatchesServerStore  *self,
 {
   g_return_val_if_fail (PATCHES_IS_SERVER_STORE (self), FALSE);
 
-  if (self->depth > 0 && sqlite3_get_autocommit (self->db))
+  if (self->depth > 0 && sqlite3_get_autocommit (self->sql.db))
     {
       /* SQLite rolled the transaction back itself (I/O error, disk full) */
       g_set_error (error, PATCHES_SERVER_ERROR, PATCHES_SERVER_ERROR_FAILED,
@@ -526,8 +404,10 @@ patches_server_store_begin (PatchesServerStore  *self,
       return FALSE;
     }
 
-  if (!run_cached (self, self->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT,
-                   "Could not begin a transaction", error))
+  if (!patches_sqlite_run_tx (&self->sql,
+                              self->depth == 0 ? PATCHES_SQLITE_TX_BEGIN
+                                               : PATCHES_SQLITE_TX_SAVEPOINT,
+                              "Could not begin a transaction", error))
     return FALSE;
 
   self->depth++;
@@ -553,21 +433,15 @@ gboolean
 patches_server_store_commit (PatchesServerStore  *self,
                              GError             **error)
 {
+  gboolean ok;
+
   g_return_val_if_fail (PATCHES_IS_SERVER_STORE (self), FALSE);
   g_return_val_if_fail (self->depth > 0, FALSE);
 
-  if (sqlite3_get_autocommit (self->db))
+  if (self->depth > 1 && !sqlite3_get_autocommit (self->sql.db))
     {
-      /* SQLite rolled everything back itself; keep the levels paired */
-      self->depth--;
-      g_set_error (error, PATCHES_SERVER_ERROR, PATCHES_SERVER_ERROR_FAILED,
-                   "The transaction was rolled back");
-      return FALSE;
-    }
-
-  if (self->depth > 1)
-    {
-      if (!run_cached (self, STMT_RELEASE, "Could not release a savepoint", error))
+      if (!patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_RELEASE,
+                                  "Could not release a savepoint", error))
         {
           patches_server_store_rollback (self);
           return FALSE;
@@ -576,16 +450,11 @@ patches_server_store_commit (PatchesServerStore  *self,
       return TRUE;
     }
 
-  if (!run_cached (self, STMT_COMMIT, "Could not commit", error))
-    {
-      if (!sqlite3_get_autocommit (self->db))
-        run_cached (self, STMT_ROLLBACK, "Could not roll back", NULL);
-      self->depth = 0;
-      return FALSE;
-    }
-
-  self->depth = 0;
-  return TRUE;
+  /* The outermost level, or any level once SQLite rolled everything back
+   * itself (then it fails, and the levels stay paired) */
+  ok = patches_sqlite_commit (&self->sql, error);
+  self->depth--;
+  return ok;
 }
 
 /**
@@ -603,24 +472,15 @@ patches_server_store_rollback (PatchesServerStore *self)
   g_return_if_fail (PATCHES_IS_SERVER_STORE (self));
   g_return_if_fail (self->depth > 0);
 
-  if (sqlite3_get_autocommit (self->db))
+  if (self->depth > 1 && !sqlite3_get_autocommit (self->sql.db))
     {
-      self->depth--;
-      return;
-    }
-
-  if (self->depth > 1)
-    {
-      if (!run_cached (self, STMT_ROLLBACK_TO, "Could not roll back to a savepoint", &error) ||
-          !run_cached (self, STMT_RELEASE, "Could not release a savepoint", &error))
+      if (!patches_sqlite_rollback_savepoint (&self->sql, "Could not roll back to a savepoint",
+                                              &error))
         g_warning ("%s", error->message);
-      self->depth--;
-      return;
     }
-
-  if (!run_cached (self, STMT_ROLLBACK, "Could not roll back", &error))
-    g_warning ("%s", error->message);
-  self->depth = 0;
+  else
+    patches_sqlite_rollback (&self->sql);
+  self->depth--;
 }
 
 /**
@@ -647,9 +507,10 @@ patches_server_store_checkpoint (PatchesServerStore  *self,
   if (self->depth > 0)
     return TRUE;
 
-  rc = sqlite3_wal_checkpoint_v2 (self->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  rc = sqlite3_wal_checkpoint_v2 (self->sql.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-    return set_sqlite_error (self, rc, "Could not checkpoint the write-ahead log", error);
+    return patches_sqlite_set_error (&self->sql, rc,
+                                     "Could not checkpoint the write-ahead log", error);
 
   return TRUE;
 }
@@ -677,15 +538,16 @@ store_get_current_rev (gpointer     data,
                        GError     **error)
 {
   PatchesServerStore *self = data;
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
 
   *rev = 0;
 
-  if (!(stmt = get_stmt (self, STMT_GET_HEAD, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_GET_HEAD, error)))
     return FALSE;
   bind_text (stmt, 1, doc_id);
-  if (!step_row (self, stmt, &has_row, "Could not read the head revision", error))
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not read the head revision", error))
     return FALSE;
   if (has_row)
     *rev = sqlite3_column_int64 (stmt, 0);
@@ -711,10 +573,12 @@ foreach_change (PatchesServerStore  *self,
                 gpointer             user_data,
                 GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   int rc;
 
-  if (!(stmt = get_stmt (self, reverse ? STMT_LIST_CHANGES_REVERSE : STMT_LIST_CHANGES, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql,
+                                        reverse ? STMT_LIST_CHANGES_REVERSE : STMT_LIST_CHANGES,
+                                        error)))
     return FALSE;
 
   bind_text (stmt, 1, doc_id);
@@ -725,14 +589,14 @@ foreach_change (PatchesServerStore  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gsize length;
-      const char *json = column_text (stmt, 1, &length);
+      const char *json = patches_sqlite_column_text (stmt, 1, &length);
 
       if (!func (sqlite3_column_int64 (stmt, 0), json, length, user_data, error))
         return FALSE;
     }
 
   if (rc != SQLITE_DONE)
-    return set_sqlite_error (self, rc, "Could not read changes", error);
+    return patches_sqlite_set_error (&self->sql, rc, "Could not read changes", error);
 
   return TRUE;
 }
@@ -837,14 +701,15 @@ explain_conflict (PatchesServerStore  *self,
   for (guint i = 0; i < changes->len; i++)
     {
       PatchesChange *change = g_ptr_array_index (changes, i);
-      g_autoptr(CachedStmt) stmt = NULL;
+      g_autoptr(PatchesCachedStmt) stmt = NULL;
       gboolean has_row;
 
-      if (!(stmt = get_stmt (self, STMT_CHANGE_ID_EXISTS, error)))
+      if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_CHANGE_ID_EXISTS, error)))
         return FALSE;
       bind_text (stmt, 1, doc_id);
       bind_text (stmt, 2, change->id);
-      if (!step_row (self, stmt, &has_row, "Could not look up change ids", error))
+      if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                    "Could not look up change ids", error))
         return FALSE;
 
       if (has_row || !g_hash_table_add (seen, change->id))
@@ -889,19 +754,19 @@ insert_changes (PatchesServerStore  *self,
                 GError             **error)
 {
   g_autoptr(GString) json = g_string_new (NULL);
-  g_autoptr(CachedStmt) touch = NULL;
-  CachedStmt *insert;
+  g_autoptr(PatchesCachedStmt) touch = NULL;
+  PatchesCachedStmt *insert;
 
   *conflict = FALSE;
 
-  if (!(touch = get_stmt (self, STMT_TOUCH_DOC, error)))
+  if (!(touch = patches_sqlite_get_stmt (&self->sql, STMT_TOUCH_DOC, error)))
     return FALSE;
   bind_text (touch, 1, doc_id);
   sqlite3_bind_int64 (touch, 2, now_ms ());
-  if (!step_done (self, touch, "Could not record the document", error))
+  if (!patches_sqlite_step_done (&self->sql, touch, "Could not record the document", error))
     return FALSE;
 
-  if (!(insert = get_stmt (self, STMT_INSERT_CHANGE, error)))
+  if (!(insert = patches_sqlite_get_stmt (&self->sql, STMT_INSERT_CHANGE, error)))
     return FALSE;
 
   for (guint i = 0; i < sorted->len; i++)
@@ -940,7 +805,7 @@ insert_changes (PatchesServerStore  *self,
       if (rc != SQLITE_DONE)
         {
           *conflict = (rc & 0xff) == SQLITE_CONSTRAINT;
-          return set_sqlite_error (self, rc, "Could not save a change", error);
+          return patches_sqlite_set_error (&self->sql, rc, "Could not save a change", error);
         }
     }
 
@@ -971,14 +836,15 @@ save_sorted_changes (PatchesServerStore  *self,
         }
     }
 
-  if (!run_cached (self, STMT_SAVEPOINT, "Could not begin saving changes", error))
+  if (!patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_SAVEPOINT,
+                              "Could not begin saving changes", error))
     return FALSE;
 
   if (insert_changes (self, doc_id, sorted, jsons, &conflict, &local_error))
-    return run_cached (self, STMT_RELEASE, "Could not save changes", error);
+    return patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_RELEASE,
+                                  "Could not save changes", error);
 
-  if (!run_cached (self, STMT_ROLLBACK_TO, "Could not undo a failed save", NULL) ||
-      !run_cached (self, STMT_RELEASE, "Could not undo a failed save", NULL))
+  if (!patches_sqlite_rollback_savepoint (&self->sql, "Could not undo a failed save", NULL))
     conflict = FALSE;
 
   if (conflict)
@@ -1050,22 +916,25 @@ store_find_version (gpointer     data,
                     GError     **error)
 {
   PatchesServerStore *self = data;
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
   const char *json;
   gsize length;
 
-  if (!(stmt = get_stmt (self, origin ? STMT_FIND_VERSION_ORIGIN : STMT_FIND_VERSION, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql,
+                                        origin ? STMT_FIND_VERSION_ORIGIN : STMT_FIND_VERSION,
+                                        error)))
     return NULL;
   bind_text (stmt, 1, doc_id);
   sqlite3_bind_int64 (stmt, 2, max_end_rev);
   if (origin != NULL)
     bind_text (stmt, 3, origin);
 
-  if (!step_row (self, stmt, &has_row, "Could not look up versions", error) || !has_row)
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not look up versions", error) || !has_row)
     return NULL;
 
-  json = column_text (stmt, 0, &length);
+  json = patches_sqlite_column_text (stmt, 0, &length);
   return parse_stored (json, length, "version metadata", doc_id, error);
 }
 
@@ -1099,20 +968,21 @@ build_state (PatchesServerStore  *self,
 
   if (target_rev > 0)
     {
-      g_autoptr(CachedStmt) stmt = NULL;
+      g_autoptr(PatchesCachedStmt) stmt = NULL;
       gboolean has_row;
 
-      if (!(stmt = get_stmt (self, STMT_BASE_STATE, error)))
+      if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_BASE_STATE, error)))
         return FALSE;
       bind_text (stmt, 1, doc_id);
       sqlite3_bind_int64 (stmt, 2, target_rev);
-      if (!step_row (self, stmt, &has_row, "Could not look up versions", error))
+      if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                    "Could not look up versions", error))
         return FALSE;
 
       if (has_row)
         {
           gsize length;
-          const char *json = column_text (stmt, 1, &length);
+          const char *json = patches_sqlite_column_text (stmt, 1, &length);
 
           base_rev = sqlite3_column_int64 (stmt, 0);
           if (!(value = parse_stored (json, length, "version state", doc_id, error)))
@@ -1146,13 +1016,13 @@ touch_doc (PatchesServerStore  *self,
            const char          *doc_id,
            GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
 
-  if (!(stmt = get_stmt (self, STMT_TOUCH_DOC, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_TOUCH_DOC, error)))
     return FALSE;
   bind_text (stmt, 1, doc_id);
   sqlite3_bind_int64 (stmt, 2, now_ms ());
-  return step_done (self, stmt, "Could not record the document", error);
+  return patches_sqlite_step_done (&self->sql, stmt, "Could not record the document", error);
 }
 
 static gboolean
@@ -1164,7 +1034,7 @@ store_create_version (gpointer       data,
 {
   PatchesServerStore *self = data;
   g_autoptr(PatchesValue) state = NULL;
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   g_autofree char *meta_json = NULL;
   g_autofree char *state_json = NULL;
   g_autofree char *changes_json = NULL;
@@ -1197,7 +1067,7 @@ store_create_version (gpointer       data,
       changes_json = patches_value_to_json (list);
     }
 
-  if (!(stmt = get_stmt (self, STMT_INSERT_VERSION, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_INSERT_VERSION, error)))
     return FALSE;
   bind_text (stmt, 1, doc_id);
   bind_text (stmt, 2, id);
@@ -1226,7 +1096,7 @@ store_create_version (gpointer       data,
       return FALSE;
     }
 
-  return set_sqlite_error (self, rc, "Could not save a version", error);
+  return patches_sqlite_set_error (&self->sql, rc, "Could not save a version", error);
 }
 
 static PatchesValue *
@@ -1236,37 +1106,23 @@ store_load_version_state (gpointer     data,
                           GError     **error)
 {
   PatchesServerStore *self = data;
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
   const char *json;
   gsize length;
 
-  if (!(stmt = get_stmt (self, STMT_VERSION_STATE, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_VERSION_STATE, error)))
     return NULL;
   bind_text (stmt, 1, doc_id);
   bind_text (stmt, 2, version_id);
-  if (!step_row (self, stmt, &has_row, "Could not read a version state", error) || !has_row)
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not read a version state", error) || !has_row)
     return NULL;
 
-  json = column_text (stmt, 0, &length);
+  json = patches_sqlite_column_text (stmt, 0, &length);
   if (json == NULL || length == 0)
     return NULL;
   return parse_stored (json, length, "version state", doc_id, error);
-}
-
-static gboolean
-run_doc_stmt (PatchesServerStore  *self,
-              StmtId               id,
-              const char          *doc_id,
-              const char          *what,
-              GError             **error)
-{
-  g_autoptr(CachedStmt) stmt = NULL;
-
-  if (!(stmt = get_stmt (self, id, error)))
-    return FALSE;
-  bind_text (stmt, 1, doc_id);
-  return step_done (self, stmt, what, error);
 }
 
 static gboolean
@@ -1276,16 +1132,23 @@ store_delete_doc (gpointer     data,
 {
   PatchesServerStore *self = data;
 
-  if (!run_cached (self, STMT_SAVEPOINT, "Could not begin deleting", error))
+  if (!patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_SAVEPOINT,
+                              "Could not begin deleting", error))
     return FALSE;
 
-  if (run_doc_stmt (self, STMT_DELETE_VERSIONS, doc_id, "Could not delete versions", error) &&
-      run_doc_stmt (self, STMT_DELETE_CHANGES, doc_id, "Could not delete changes", error) &&
-      run_doc_stmt (self, STMT_DELETE_DOC, doc_id, "Could not delete the document", error))
-    return run_cached (self, STMT_RELEASE, "Could not delete the document", error);
+  if (patches_sqlite_run_for (&self->sql, STMT_DELETE_VERSIONS, doc_id,
+                              "Could not delete versions", error) &&
+      patches_sqlite_run_for (&self->sql, STMT_DELETE_CHANGES, doc_id,
+                              "Could not delete changes", error) &&
+      patches_sqlite_run_for (&self->sql, STMT_DELETE_DOC, doc_id,
+                              "Could not delete the document", error))
+    return patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_RELEASE,
+                                  "Could not delete the document", error);
 
-  run_cached (self, STMT_ROLLBACK_TO, "Could not undo a failed delete", NULL);
-  run_cached (self, STMT_RELEASE, "Could not undo a failed delete", NULL);
+  patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_ROLLBACK_TO,
+                         "Could not undo a failed delete", NULL);
+  patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_RELEASE,
+                         "Could not undo a failed delete", NULL);
   return FALSE;
 }
 
@@ -1296,14 +1159,14 @@ store_create_tombstone (gpointer       data,
                         GError       **error)
 {
   PatchesServerStore *self = data;
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   g_autofree char *json = patches_value_to_json (tombstone);
   double deleted_at = 0, last_rev = 0, expires_at;
 
   meta_number (tombstone, "deletedAt", &deleted_at);
   meta_number (tombstone, "lastRev", &last_rev);
 
-  if (!(stmt = get_stmt (self, STMT_PUT_TOMBSTONE, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_PUT_TOMBSTONE, error)))
     return FALSE;
   bind_text (stmt, 1, doc_id);
   bind_number (stmt, 2, deleted_at);
@@ -1313,7 +1176,7 @@ store_create_tombstone (gpointer       data,
     bind_number (stmt, 5, expires_at);
   bind_text (stmt, 6, json);
 
-  return step_done (self, stmt, "Could not save a tombstone", error);
+  return patches_sqlite_step_done (&self->sql, stmt, "Could not save a tombstone", error);
 }
 
 static gboolean
@@ -1325,10 +1188,11 @@ store_remove_tombstone (gpointer     data,
   PatchesServerStore *self = data;
 
   *removed = FALSE;
-  if (!run_doc_stmt (self, STMT_DELETE_TOMBSTONE, doc_id, "Could not remove a tombstone", error))
+  if (!patches_sqlite_run_for (&self->sql, STMT_DELETE_TOMBSTONE, doc_id,
+                               "Could not remove a tombstone", error))
     return FALSE;
 
-  *removed = sqlite3_changes (self->db) > 0;
+  *removed = sqlite3_changes (self->sql.db) > 0;
   return TRUE;
 }
 
@@ -1363,66 +1227,24 @@ patches_server_store_get_history_funcs (void)
 
 /* Opening and migrating */
 
+/* A PatchesSqliteCheckFunc: a database of ours (or an empty one) of a
+ * version we know */
 static gboolean
-exec_sql (PatchesServerStore  *self,
-          const char          *sql,
-          const char          *what,
-          GError             **error)
+check_database (PatchesSqlite  *sql,
+                gint64          version,
+                gpointer        user_data,
+                GError        **error)
 {
-  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+  gboolean ours;
 
-  if (rc != SQLITE_OK)
-    return set_sqlite_error (self, rc, what, error);
-  return TRUE;
-}
-
-/* The first column of the first row of @sql as an integer or a string */
-static gboolean
-query_single (PatchesServerStore  *self,
-              const char          *sql,
-              gint64              *number,
-              char               **text,
-              GError             **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean has_row;
-  int rc;
-
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
-  if (rc != SQLITE_OK)
-    return set_sqlite_error (self, rc, "Could not read the database", error);
-  if (!step_row (self, stmt, &has_row, "Could not read the database", error))
+  if (!patches_sqlite_is_ours (sql, PATCHES_SERVER_STORE_APPLICATION_ID, &ours, error))
     return FALSE;
 
-  if (number != NULL)
-    *number = has_row ? sqlite3_column_int64 (stmt, 0) : 0;
-  if (text != NULL)
-    *text = has_row ? g_strdup ((const char *) sqlite3_column_text (stmt, 0)) : NULL;
-  return TRUE;
-}
-
-static gboolean
-migrate (PatchesServerStore  *self,
-         GError             **error)
-{
-  gint64 application_id = 0;
-  gint64 version = 0;
-  gint64 n_objects = 0;
-
-  if (!exec_sql (self, "BEGIN IMMEDIATE", "Could not read the database", error))
-    return FALSE;
-
-  if (!query_single (self, "PRAGMA application_id", &application_id, NULL, error) ||
-      !query_single (self, "PRAGMA user_version", &version, NULL, error) ||
-      !query_single (self, "SELECT count(*) FROM sqlite_schema", &n_objects, NULL, error))
-    goto failed;
-
-  if ((application_id != 0 && application_id != PATCHES_SERVER_STORE_APPLICATION_ID) ||
-      (application_id == 0 && n_objects > 0))
+  if (!ours)
     {
       g_set_error (error, PATCHES_SERVER_ERROR, PATCHES_SERVER_ERROR_NOT_OURS,
                    "Not a patches-server database");
-      goto failed;
+      return FALSE;
     }
 
   if (version > PATCHES_SERVER_STORE_SCHEMA_VERSION)
@@ -1431,46 +1253,10 @@ migrate (PatchesServerStore  *self,
                    "Schema version %" G_GINT64_FORMAT " is newer than version %d, "
                    "the newest this patches-server knows; use a newer patches-server",
                    version, PATCHES_SERVER_STORE_SCHEMA_VERSION);
-      goto failed;
+      return FALSE;
     }
 
-  if (version < 0)
-    {
-      g_set_error (error, PATCHES_SERVER_ERROR, PATCHES_SERVER_ERROR_CORRUPT,
-                   "Invalid schema version %" G_GINT64_FORMAT, version);
-      goto failed;
-    }
-
-  if (version < PATCHES_SERVER_STORE_SCHEMA_VERSION)
-    {
-      g_autofree char *pragmas = NULL;
-
-      for (gint64 v = version; v < PATCHES_SERVER_STORE_SCHEMA_VERSION; v++)
-        {
-          g_autofree char *what = g_strdup_printf ("Could not migrate to schema version %" G_GINT64_FORMAT,
-                                                   v + 1);
-
-          if (!exec_sql (self, migrations[v], what, error))
-            goto failed;
-        }
-
-      pragmas = g_strdup_printf ("PRAGMA user_version = %d; PRAGMA application_id = %d;",
-                                 PATCHES_SERVER_STORE_SCHEMA_VERSION,
-                                 PATCHES_SERVER_STORE_APPLICATION_ID);
-      if (!exec_sql (self, pragmas, "Could not record the schema version", error))
-        goto failed;
-    }
-
-  if (!exec_sql (self, "COMMIT", "Could not migrate the database", error))
-    goto failed;
-
-  self->schema_version = PATCHES_SERVER_STORE_SCHEMA_VERSION;
   return TRUE;
-
-failed:
-  if (!sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-  return FALSE;
 }
 
 static gboolean
@@ -1479,9 +1265,6 @@ patches_server_store_initable_init (GInitable     *initable,
                                     GError       **error)
 {
   PatchesServerStore *self = PATCHES_SERVER_STORE (initable);
-  g_autofree char *journal_mode = NULL;
-  gboolean in_memory;
-  int rc;
 
   if (self->path == NULL)
     {
@@ -1489,61 +1272,40 @@ patches_server_store_initable_init (GInitable     *initable,
                    "No database path given");
       return FALSE;
     }
-  if (self->db != NULL)
+  if (self->sql.db != NULL)
     return TRUE;
 
-  rc = sqlite3_open_v2 (self->path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
-  if (rc != SQLITE_OK)
-    {
-      g_set_error (error, PATCHES_SERVER_ERROR, error_code_for_sqlite (rc),
-                   "Could not open %s: %s", self->path,
-                   self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      g_clear_pointer (&self->db, sqlite3_close_v2);
-      return FALSE;
-    }
-
-  sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
-
-  in_memory = self->path[0] == 0 || strcmp (self->path, ":memory:") == 0;
+  if (!patches_sqlite_open (&self->sql, self->path, BUSY_TIMEOUT_MS, error))
+    goto failed;
 
   /* A commit writes a page or two of each document it touches (its
    * revision and change-id index entries) to the WAL: small pages keep
    * that small.  It takes effect when the database is created. */
-  if (!exec_sql (self, "PRAGMA page_size = " G_STRINGIFY (STORE_PAGE_SIZE) ";",
-                 "Could not configure the database", error))
+  if (!patches_sqlite_exec (&self->sql, "PRAGMA page_size = " G_STRINGIFY (STORE_PAGE_SIZE) ";",
+                            "Could not configure the database", error) ||
+      !patches_sqlite_enable_wal (&self->sql, error))
     goto failed;
-
-  if (!query_single (self, "PRAGMA journal_mode = WAL", NULL, &journal_mode, error))
-    goto failed;
-  if (!in_memory && g_ascii_strcasecmp (journal_mode ? journal_mode : "", "wal") != 0)
-    {
-      g_set_error (error, PATCHES_SERVER_ERROR, PATCHES_SERVER_ERROR_IO,
-                   "Could not turn WAL mode on (the journal mode is %s)",
-                   journal_mode ? journal_mode : "unknown");
-      goto failed;
-    }
 
   /* Checkpoints in the write path, far apart (each writes a hot page
    * once however often it changed), and one more when the server is
    * idle (patches_server_store_checkpoint()) */
-  if (!exec_sql (self,
-                 "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-                 "PRAGMA wal_autocheckpoint = " G_STRINGIFY (WAL_AUTOCHECKPOINT_PAGES) ";"
-                 "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB) ";",
-                 "Could not configure the database", error))
+  if (!patches_sqlite_exec (&self->sql,
+                            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                            "PRAGMA wal_autocheckpoint = " G_STRINGIFY (WAL_AUTOCHECKPOINT_PAGES) ";"
+                            "PRAGMA cache_size = -" G_STRINGIFY (CACHE_KIB) ";",
+                            "Could not configure the database", error))
     goto failed;
 
-  if (!migrate (self, error))
+  if (!patches_sqlite_migrate (&self->sql, migrations, G_N_ELEMENTS (migrations),
+                               PATCHES_SERVER_STORE_APPLICATION_ID, check_database, NULL, error))
     goto failed;
 
+  self->schema_version = PATCHES_SERVER_STORE_SCHEMA_VERSION;
   return TRUE;
 
 failed:
   g_prefix_error (error, "%s: ", self->path);
-  g_clear_pointer (&self->db, sqlite3_close_v2);
+  patches_sqlite_close (&self->sql);
   return FALSE;
 }
 
@@ -1560,13 +1322,7 @@ patches_server_store_finalize (GObject *object)
 {
   PatchesServerStore *self = (PatchesServerStore *)object;
 
-  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-
-  for (guint i = 0; i < N_STMTS; i++)
-    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
-  g_clear_pointer (&self->stmts, g_free);
-  g_clear_pointer (&self->db, sqlite3_close_v2);
+  patches_sqlite_clear (&self->sql);
   g_clear_pointer (&self->path, g_free);
 
   G_OBJECT_CLASS (patches_server_store_parent_class)->finalize (object);
@@ -1637,7 +1393,8 @@ patches_server_store_class_init (PatchesServerStoreClass *klass)
 static void
 patches_server_store_init (PatchesServerStore *self)
 {
-  self->stmts = g_new0 (sqlite3_stmt *, N_STMTS);
+  patches_sqlite_init (&self->sql, stmt_sql, N_STMTS,
+                       PATCHES_SERVER_ERROR, error_code_for_sqlite, FALSE);
 }
 
 /* Public API */
@@ -1808,20 +1565,20 @@ patches_server_store_get_doc_json (PatchesServerStore  *self,
   out = g_string_new ("{\"state\":");
 
   {
-    g_autoptr(CachedStmt) stmt = NULL;
+    g_autoptr(PatchesCachedStmt) stmt = NULL;
     gboolean has_row;
 
-    if (!(stmt = get_stmt (self, STMT_SNAPSHOT, error)))
+    if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_SNAPSHOT, error)))
       return NULL;
     bind_text (stmt, 1, doc_id);
     sqlite3_bind_int64 (stmt, 2, rev >= 0 ? MIN (rev, head) : head);
-    if (!step_row (self, stmt, &has_row, "Could not look up versions", error))
+    if (!patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not look up versions", error))
       return NULL;
 
     if (has_row)
       {
         gsize length;
-        const char *state = column_text (stmt, 1, &length);
+        const char *state = patches_sqlite_column_text (stmt, 1, &length);
 
         if (state == NULL || length == 0)
           {
@@ -2097,10 +1854,10 @@ patches_server_store_list_versions (PatchesServerStore  *self,
                           reverse ? "DESC" : "ASC",
                           reverse ? "DESC" : "ASC");
 
-  rc = sqlite3_prepare_v2 (self->db, sql->str, -1, &stmt, NULL);
+  rc = sqlite3_prepare_v2 (self->sql.db, sql->str, -1, &stmt, NULL);
   if (rc != SQLITE_OK)
     {
-      set_sqlite_error (self, rc, "Could not list versions", error);
+      patches_sqlite_set_error (&self->sql, rc, "Could not list versions", error);
       return NULL;
     }
 
@@ -2118,7 +1875,7 @@ patches_server_store_list_versions (PatchesServerStore  *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       gsize length;
-      const char *json = column_text (stmt, 0, &length);
+      const char *json = patches_sqlite_column_text (stmt, 0, &length);
       PatchesValue *meta = parse_stored (json, length, "version metadata", doc_id, error);
 
       if (meta == NULL)
@@ -2128,7 +1885,7 @@ patches_server_store_list_versions (PatchesServerStore  *self,
 
   if (rc != SQLITE_DONE)
     {
-      set_sqlite_error (self, rc, "Could not list versions", error);
+      patches_sqlite_set_error (&self->sql, rc, "Could not list versions", error);
       return NULL;
     }
 
@@ -2244,16 +2001,16 @@ load_version_meta (PatchesServerStore  *self,
                    gint64              *start_rev,
                    GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
   const char *json;
   gsize length;
 
-  if (!(stmt = get_stmt (self, STMT_VERSION_META, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_VERSION_META, error)))
     return NULL;
   bind_text (stmt, 1, doc_id);
   bind_text (stmt, 2, version_id);
-  if (!step_row (self, stmt, &has_row, "Could not read a version", error))
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not read a version", error))
     return NULL;
   if (!has_row)
     {
@@ -2263,7 +2020,7 @@ load_version_meta (PatchesServerStore  *self,
 
   if (start_rev != NULL)
     *start_rev = sqlite3_column_int64 (stmt, 1);
-  json = column_text (stmt, 0, &length);
+  json = patches_sqlite_column_text (stmt, 0, &length);
   return parse_stored (json, length, "version metadata", doc_id, error);
 }
 
@@ -2299,7 +2056,7 @@ update_version_locked (PatchesServerStore  *self,
                        GError             **error)
 {
   g_autoptr(PatchesValue) meta = NULL;
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   g_autofree char *json = NULL;
 
   if (!(meta = load_version_meta (self, doc_id, version_id, NULL, error)))
@@ -2308,12 +2065,12 @@ update_version_locked (PatchesServerStore  *self,
   merge_metadata (meta, metadata);
   json = patches_value_to_json (meta);
 
-  if (!(stmt = get_stmt (self, STMT_UPDATE_VERSION_META, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_UPDATE_VERSION_META, error)))
     return FALSE;
   bind_text (stmt, 1, doc_id);
   bind_text (stmt, 2, version_id);
   bind_text (stmt, 3, json);
-  return step_done (self, stmt, "Could not update a version", error);
+  return patches_sqlite_step_done (&self->sql, stmt, "Could not update a version", error);
 }
 
 /**
@@ -2377,7 +2134,7 @@ patches_server_store_get_version_state_json (PatchesServerStore  *self,
                                              const char          *version_id,
                                              GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
   const char *json;
   gsize length;
@@ -2386,11 +2143,12 @@ patches_server_store_get_version_state_json (PatchesServerStore  *self,
   g_return_val_if_fail (doc_id != NULL, NULL);
   g_return_val_if_fail (version_id != NULL, NULL);
 
-  if (!(stmt = get_stmt (self, STMT_VERSION_STATE, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_VERSION_STATE, error)))
     return NULL;
   bind_text (stmt, 1, doc_id);
   bind_text (stmt, 2, version_id);
-  if (!step_row (self, stmt, &has_row, "Could not read a version state", error))
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not read a version state", error))
     return NULL;
   if (!has_row)
     {
@@ -2398,7 +2156,7 @@ patches_server_store_get_version_state_json (PatchesServerStore  *self,
       return NULL;
     }
 
-  json = column_text (stmt, 0, &length);
+  json = patches_sqlite_column_text (stmt, 0, &length);
   if (json == NULL || length == 0)
     {
       g_set_error (error, PATCHES_SERVER_ERROR, PATCHES_SERVER_ERROR_STATE_UNAVAILABLE,
@@ -2455,7 +2213,7 @@ patches_server_store_get_version_changes (PatchesServerStore  *self,
                                           const char          *version_id,
                                           GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   g_autoptr(PatchesValue) value = NULL;
   gboolean has_row;
   const char *json;
@@ -2465,11 +2223,12 @@ patches_server_store_get_version_changes (PatchesServerStore  *self,
   g_return_val_if_fail (doc_id != NULL, NULL);
   g_return_val_if_fail (version_id != NULL, NULL);
 
-  if (!(stmt = get_stmt (self, STMT_VERSION_CHANGES, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_VERSION_CHANGES, error)))
     return NULL;
   bind_text (stmt, 1, doc_id);
   bind_text (stmt, 2, version_id);
-  if (!step_row (self, stmt, &has_row, "Could not read version changes", error))
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not read version changes", error))
     return NULL;
   if (!has_row)
     {
@@ -2478,7 +2237,7 @@ patches_server_store_get_version_changes (PatchesServerStore  *self,
       return NULL;
     }
 
-  json = column_text (stmt, 0, &length);
+  json = patches_sqlite_column_text (stmt, 0, &length);
   if (!(value = parse_stored (json, length, "version changes", doc_id, error)))
     return NULL;
 
@@ -2606,7 +2365,7 @@ patches_server_store_get_tombstone (PatchesServerStore  *self,
                                     const char          *doc_id,
                                     GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
   const char *json;
   gsize length;
@@ -2614,13 +2373,14 @@ patches_server_store_get_tombstone (PatchesServerStore  *self,
   g_return_val_if_fail (PATCHES_IS_SERVER_STORE (self), NULL);
   g_return_val_if_fail (doc_id != NULL, NULL);
 
-  if (!(stmt = get_stmt (self, STMT_GET_TOMBSTONE, error)))
+  if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_GET_TOMBSTONE, error)))
     return NULL;
   bind_text (stmt, 1, doc_id);
-  if (!step_row (self, stmt, &has_row, "Could not read a tombstone", error) || !has_row)
+  if (!patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not read a tombstone", error) || !has_row)
     return NULL;
 
-  json = column_text (stmt, 0, &length);
+  json = patches_sqlite_column_text (stmt, 0, &length);
   return parse_stored (json, length, "tombstone", doc_id, error);
 }
 
@@ -2631,5 +2391,5 @@ patches_server_store_get_database (PatchesServerStore *self)
 {
   g_return_val_if_fail (PATCHES_IS_SERVER_STORE (self), NULL);
 
-  return self->db;
+  return self->sql.db;
 }

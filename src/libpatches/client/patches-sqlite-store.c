@@ -44,6 +44,7 @@
 #include <sqlite3.h>
 
 #include "patches-ot.h"
+#include "patches-sqlite-private.h"
 #include "patches-sqlite-store.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -92,10 +93,6 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PATCHES_SQLITE_STORE_SCHEMA_VERSIO
 /* Cached statements */
 
 typedef enum {
-  STMT_BEGIN,
-  STMT_BEGIN_READ,
-  STMT_COMMIT,
-  STMT_ROLLBACK,
   STMT_GET_DOC,
   STMT_ENSURE_DOC,
   STMT_SET_REV,
@@ -123,10 +120,6 @@ typedef enum {
 } StmtId;
 
 static const char * const stmt_sql[N_STMTS] = {
-  [STMT_BEGIN] = "BEGIN IMMEDIATE",
-  [STMT_BEGIN_READ] = "BEGIN DEFERRED",
-  [STMT_COMMIT] = "COMMIT",
-  [STMT_ROLLBACK] = "ROLLBACK",
   [STMT_GET_DOC] = "SELECT committed_rev, deleted FROM docs WHERE doc_id = ?1",
   [STMT_ENSURE_DOC] = "INSERT INTO docs (doc_id) VALUES (?1) ON CONFLICT (doc_id) DO NOTHING",
   [STMT_SET_REV] = "UPDATE docs SET committed_rev = ?2 WHERE doc_id = ?1",
@@ -168,10 +161,9 @@ struct _PatchesSqliteStore
 {
   GObject       parent_instance;
 
-  char         *path;
-  sqlite3      *db;
-  sqlite3_stmt *stmts[N_STMTS];
-  GString      *json;           /* scratch buffer for serialising */
+  char          *path;
+  PatchesSqlite  sql;
+  GString       *json;          /* scratch buffer for serialising */
 };
 
 enum {
@@ -191,20 +183,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (PatchesSqliteStore, patches_sqlite_store, G_TYPE_
 
 static GParamSpec *properties[N_PROPS];
 
-/* A cached statement in use: reset (and its bindings cleared) when it
- * goes out of scope, never finalized. */
-typedef sqlite3_stmt CachedStmt;
-
-static void
-cached_stmt_release (CachedStmt *stmt)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, cached_stmt_release)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
-
 /* Errors */
 
 static int
@@ -222,23 +200,10 @@ error_code_for_sqlite (int rc)
 }
 
 static gboolean
-set_sqlite_error (PatchesSqliteStore  *self,
-                  int                  rc,
-                  const char          *what,
-                  GError             **error)
-{
-  const char *message = self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc);
-
-  g_set_error (error, PATCHES_STORE_ERROR, error_code_for_sqlite (rc),
-               "%s: %s: %s", self->path, what, message);
-  return FALSE;
-}
-
-static gboolean
 check_open (PatchesSqliteStore  *self,
             GError             **error)
 {
-  if (self->db != NULL)
+  if (self->sql.db != NULL)
     return TRUE;
 
   g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_IO,
@@ -255,139 +220,24 @@ set_deleted_error (const char  *doc_id,
   return FALSE;
 }
 
-/* Statement helpers */
-
-static CachedStmt *
-get_stmt (PatchesSqliteStore  *self,
-          StmtId               id,
-          GError             **error)
-{
-  if (self->stmts[id] == NULL)
-    {
-      int rc = sqlite3_prepare_v3 (self->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                                   &self->stmts[id], NULL);
-
-      if (rc != SQLITE_OK)
-        {
-          set_sqlite_error (self, rc, "Could not prepare a statement", error);
-          return NULL;
-        }
-    }
-
-  return self->stmts[id];
-}
-
-/* Gets a cached statement with @doc_id bound as ?1 */
-static CachedStmt *
-get_doc_stmt (PatchesSqliteStore  *self,
-              StmtId               id,
-              const char          *doc_id,
-              GError             **error)
-{
-  CachedStmt *stmt = get_stmt (self, id, error);
-
-  if (stmt != NULL)
-    sqlite3_bind_text (stmt, 1, doc_id, -1, SQLITE_TRANSIENT);
-  return stmt;
-}
-
-/* Runs a statement that returns no row, then resets it */
-static gboolean
-step_done (PatchesSqliteStore  *self,
-           sqlite3_stmt        *stmt,
-           const char          *what,
-           GError             **error)
-{
-  int rc;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    ;
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self, rc, what, error);
-      cached_stmt_release (stmt);
-      return FALSE;
-    }
-
-  cached_stmt_release (stmt);
-  return TRUE;
-}
-
-/* Steps once: TRUE with *has_row for a row or the end, FALSE on error */
-static gboolean
-step_row (PatchesSqliteStore  *self,
-          sqlite3_stmt        *stmt,
-          gboolean            *has_row,
-          const char          *what,
-          GError             **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  *has_row = rc == SQLITE_ROW;
-  if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-    return TRUE;
-
-  return set_sqlite_error (self, rc, what, error);
-}
-
-static gboolean
-run_cached (PatchesSqliteStore  *self,
-            StmtId               id,
-            const char          *what,
-            GError             **error)
-{
-  CachedStmt *stmt = get_stmt (self, id, error);
-
-  if (stmt == NULL)
-    return FALSE;
-  return step_done (self, stmt, what, error);
-}
-
-/* Runs a cached statement whose only parameter is the document id */
-static gboolean
-run_doc_stmt (PatchesSqliteStore  *self,
-              StmtId               id,
-              const char          *doc_id,
-              const char          *what,
-              GError             **error)
-{
-  CachedStmt *stmt = get_doc_stmt (self, id, doc_id, error);
-
-  if (stmt == NULL)
-    return FALSE;
-  return step_done (self, stmt, what, error);
-}
-
 /* Transactions */
 
 static gboolean
 begin_write (PatchesSqliteStore  *self,
              GError             **error)
 {
-  if (!check_open (self, error))
-    return FALSE;
-  return run_cached (self, STMT_BEGIN, "Could not begin a transaction", error);
+  return check_open (self, error) &&
+         patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_BEGIN,
+                                "Could not begin a transaction", error);
 }
 
 static gboolean
 begin_read (PatchesSqliteStore  *self,
             GError             **error)
 {
-  if (!check_open (self, error))
-    return FALSE;
-  return run_cached (self, STMT_BEGIN_READ, "Could not begin a transaction", error);
-}
-
-static void
-rollback (PatchesSqliteStore *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  /* SQLite may already have rolled back by itself (I/O error, disk full) */
-  if (sqlite3_get_autocommit (self->db))
-    return;
-  if (!run_cached (self, STMT_ROLLBACK, "Could not roll back", &error))
-    g_warning ("%s", error->message);
+  return check_open (self, error) &&
+         patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_BEGIN_READ,
+                                "Could not begin a transaction", error);
 }
 
 /* Ends the transaction begun by begin_write() or begin_read(): commits
@@ -399,38 +249,14 @@ finish (PatchesSqliteStore  *self,
 {
   if (!ok)
     {
-      rollback (self);
+      patches_sqlite_rollback (&self->sql);
       return FALSE;
     }
 
-  if (sqlite3_get_autocommit (self->db))
-    {
-      g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_IO,
-                   "%s: the transaction was rolled back", self->path);
-      return FALSE;
-    }
-
-  if (!run_cached (self, STMT_COMMIT, "Could not commit", error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-
-  return TRUE;
+  return patches_sqlite_commit (&self->sql, error);
 }
 
 /* Rows */
-
-static const char *
-column_text (sqlite3_stmt *stmt,
-             int           column,
-             gsize        *length)
-{
-  const char *text = (const char *) sqlite3_column_text (stmt, column);
-
-  *length = text ? (gsize) sqlite3_column_bytes (stmt, column) : 0;
-  return text;
-}
 
 static PatchesChange *
 parse_change_row (sqlite3_stmt  *stmt,
@@ -445,7 +271,7 @@ parse_change_row (sqlite3_stmt  *stmt,
   const char *text;
   gsize length;
 
-  text = column_text (stmt, 1, &length);
+  text = patches_sqlite_column_text (stmt, 1, &length);
   if (text == NULL)
     g_set_error_literal (&local_error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_CORRUPT,
                          "no JSON");
@@ -476,10 +302,11 @@ get_doc_row (PatchesSqliteStore  *self,
              gboolean            *deleted,
              GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_GET_DOC, doc_id, error);
+  g_autoptr(PatchesCachedStmt) stmt =
+    patches_sqlite_get_stmt_for (&self->sql, STMT_GET_DOC, doc_id, error);
 
   if (stmt == NULL ||
-      !step_row (self, stmt, exists, "Could not read a document", error))
+      !patches_sqlite_step_row (&self->sql, stmt, exists, "Could not read a document", error))
     return FALSE;
 
   *committed_rev = *exists ? sqlite3_column_int64 (stmt, 0) : 0;
@@ -494,7 +321,8 @@ read_snapshot (PatchesSqliteStore  *self,
                gint64              *rev,
                GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_GET_SNAPSHOT, doc_id, error);
+  g_autoptr(PatchesCachedStmt) stmt =
+    patches_sqlite_get_stmt_for (&self->sql, STMT_GET_SNAPSHOT, doc_id, error);
   g_autoptr(GError) local_error = NULL;
   const char *text;
   gboolean has_row;
@@ -503,13 +331,13 @@ read_snapshot (PatchesSqliteStore  *self,
   *state = NULL;
   *rev = 0;
   if (stmt == NULL ||
-      !step_row (self, stmt, &has_row, "Could not read a snapshot", error))
+      !patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not read a snapshot", error))
     return FALSE;
   if (!has_row)
     return TRUE;
 
   *rev = sqlite3_column_int64 (stmt, 0);
-  text = column_text (stmt, 1, &length);
+  text = patches_sqlite_column_text (stmt, 1, &length);
   if (text == NULL)
     return TRUE;
 
@@ -526,7 +354,7 @@ read_snapshot (PatchesSqliteStore  *self,
 
 static gboolean
 read_changes (PatchesSqliteStore  *self,
-              CachedStmt          *stmt,
+              PatchesCachedStmt   *stmt,
               const char          *doc_id,
               const char          *what,
               GPtrArray           *out,
@@ -538,7 +366,7 @@ read_changes (PatchesSqliteStore  *self,
     {
       PatchesChange *change;
 
-      if (!step_row (self, stmt, &has_row, "Could not read changes", error))
+      if (!patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not read changes", error))
         return FALSE;
       if (!has_row)
         return TRUE;
@@ -584,7 +412,8 @@ read_doc (PatchesSqliteStore  *self,
 
   log = g_ptr_array_new_with_free_func ((GDestroyNotify) patches_change_unref);
   {
-    g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_LIST_COMMITTED, doc_id, error);
+    g_autoptr(PatchesCachedStmt) stmt =
+      patches_sqlite_get_stmt_for (&self->sql, STMT_LIST_COMMITTED, doc_id, error);
 
     if (stmt == NULL)
       return NULL;
@@ -605,7 +434,8 @@ read_doc (PatchesSqliteStore  *self,
   stored->state = g_steal_pointer (&state);
 
   {
-    g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_LIST_PENDING, doc_id, error);
+    g_autoptr(PatchesCachedStmt) stmt =
+      patches_sqlite_get_stmt_for (&self->sql, STMT_LIST_PENDING, doc_id, error);
 
     if (stmt == NULL ||
         !read_changes (self, stmt, doc_id, "pending", stored->pending, error))
@@ -622,7 +452,8 @@ ensure_doc (PatchesSqliteStore  *self,
             const char          *doc_id,
             GError             **error)
 {
-  return run_doc_stmt (self, STMT_ENSURE_DOC, doc_id, "Could not create a document", error);
+  return patches_sqlite_run_for (&self->sql, STMT_ENSURE_DOC, doc_id,
+                                 "Could not create a document", error);
 }
 
 /* The docs row for a write: fails on a tombstone, which only purge
@@ -649,7 +480,8 @@ put_snapshot (PatchesSqliteStore  *self,
               gint64               rev,
               GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_PUT_SNAPSHOT, doc_id, error);
+  g_autoptr(PatchesCachedStmt) stmt =
+    patches_sqlite_get_stmt_for (&self->sql, STMT_PUT_SNAPSHOT, doc_id, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -665,7 +497,7 @@ put_snapshot (PatchesSqliteStore  *self,
   else
     sqlite3_bind_null (stmt, 3);
 
-  return step_done (self, stmt, "Could not save a snapshot", error);
+  return patches_sqlite_step_done (&self->sql, stmt, "Could not save a snapshot", error);
 }
 
 static gboolean
@@ -674,7 +506,8 @@ insert_committed (PatchesSqliteStore  *self,
                   const PatchesChange *change,
                   GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_INSERT_COMMITTED, doc_id, error);
+  g_autoptr(PatchesCachedStmt) stmt =
+    patches_sqlite_get_stmt_for (&self->sql, STMT_INSERT_COMMITTED, doc_id, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -684,7 +517,7 @@ insert_committed (PatchesSqliteStore  *self,
   sqlite3_bind_int64 (stmt, 2, change->rev);
   sqlite3_bind_text64 (stmt, 3, self->json->str, self->json->len, SQLITE_TRANSIENT, SQLITE_UTF8);
 
-  return step_done (self, stmt, "Could not save a committed change", error);
+  return patches_sqlite_step_done (&self->sql, stmt, "Could not save a committed change", error);
 }
 
 static gboolean
@@ -696,7 +529,8 @@ insert_pending (PatchesSqliteStore  *self,
   for (guint i = 0; i < changes->len; i++)
     {
       const PatchesChange *change = g_ptr_array_index (changes, i);
-      g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_INSERT_PENDING, doc_id, error);
+      g_autoptr(PatchesCachedStmt) stmt =
+        patches_sqlite_get_stmt_for (&self->sql, STMT_INSERT_PENDING, doc_id, error);
 
       if (stmt == NULL)
         return FALSE;
@@ -707,7 +541,7 @@ insert_pending (PatchesSqliteStore  *self,
       sqlite3_bind_text (stmt, 3, change->id, -1, SQLITE_TRANSIENT);
       sqlite3_bind_text64 (stmt, 4, self->json->str, self->json->len,
                            SQLITE_TRANSIENT, SQLITE_UTF8);
-      if (!step_done (self, stmt, "Could not save a pending change", error))
+      if (!patches_sqlite_step_done (&self->sql, stmt, "Could not save a pending change", error))
         return FALSE;
     }
 
@@ -720,7 +554,8 @@ replace_pending (PatchesSqliteStore  *self,
                  GPtrArray           *pending,
                  GError             **error)
 {
-  return run_doc_stmt (self, STMT_DELETE_PENDING, doc_id, "Could not delete pending changes", error) &&
+  return patches_sqlite_run_for (&self->sql, STMT_DELETE_PENDING, doc_id,
+                                 "Could not delete pending changes", error) &&
          insert_pending (self, doc_id, pending, error);
 }
 
@@ -730,9 +565,12 @@ delete_doc_data (PatchesSqliteStore  *self,
                  const char          *doc_id,
                  GError             **error)
 {
-  return run_doc_stmt (self, STMT_DELETE_SNAPSHOT, doc_id, "Could not delete a snapshot", error) &&
-         run_doc_stmt (self, STMT_DELETE_COMMITTED, doc_id, "Could not delete committed changes", error) &&
-         run_doc_stmt (self, STMT_DELETE_PENDING, doc_id, "Could not delete pending changes", error);
+  return patches_sqlite_run_for (&self->sql, STMT_DELETE_SNAPSHOT, doc_id,
+                                 "Could not delete a snapshot", error) &&
+         patches_sqlite_run_for (&self->sql, STMT_DELETE_COMMITTED, doc_id,
+                                 "Could not delete committed changes", error) &&
+         patches_sqlite_run_for (&self->sql, STMT_DELETE_PENDING, doc_id,
+                                 "Could not delete pending changes", error);
 }
 
 static gboolean
@@ -741,11 +579,13 @@ count_committed (PatchesSqliteStore  *self,
                  gint64              *count,
                  GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_COUNT_COMMITTED, doc_id, error);
+  g_autoptr(PatchesCachedStmt) stmt =
+    patches_sqlite_get_stmt_for (&self->sql, STMT_COUNT_COMMITTED, doc_id, error);
   gboolean has_row;
 
   if (stmt == NULL ||
-      !step_row (self, stmt, &has_row, "Could not count committed changes", error))
+      !patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not count committed changes", error))
     return FALSE;
 
   *count = has_row ? sqlite3_column_int64 (stmt, 0) : 0;
@@ -796,12 +636,14 @@ save_committed_locked (PatchesSqliteStore  *self,
     dense = FALSE;
 
   {
-    g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_SET_REV, doc_id, error);
+    g_autoptr(PatchesCachedStmt) stmt =
+      patches_sqlite_get_stmt_for (&self->sql, STMT_SET_REV, doc_id, error);
 
     if (stmt == NULL)
       return FALSE;
     sqlite3_bind_int64 (stmt, 2, rev);
-    if (!step_done (self, stmt, "Could not save the committed revision", error))
+    if (!patches_sqlite_step_done (&self->sql, stmt,
+                                   "Could not save the committed revision", error))
       return FALSE;
   }
 
@@ -818,7 +660,8 @@ save_committed_locked (PatchesSqliteStore  *self,
     return TRUE;
 
   return put_snapshot (self, doc_id, state, rev, error) &&
-         run_doc_stmt (self, STMT_DELETE_COMMITTED, doc_id, "Could not compact committed changes", error);
+         patches_sqlite_run_for (&self->sql, STMT_DELETE_COMMITTED, doc_id,
+                                 "Could not compact committed changes", error);
 }
 
 /* PatchesStore */
@@ -878,17 +721,20 @@ patches_sqlite_store_save_snapshot (PatchesStore  *store,
   ok = get_writable_doc (self, doc_id, &old_rev, error) &&
        ensure_doc (self, doc_id, error) &&
        put_snapshot (self, doc_id, state, rev, error) &&
-       run_doc_stmt (self, STMT_DELETE_COMMITTED, doc_id, "Could not delete committed changes", error);
+       patches_sqlite_run_for (&self->sql, STMT_DELETE_COMMITTED, doc_id,
+                               "Could not delete committed changes", error);
 
   if (ok)
     {
-      g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_SET_REV, doc_id, error);
+      g_autoptr(PatchesCachedStmt) stmt =
+        patches_sqlite_get_stmt_for (&self->sql, STMT_SET_REV, doc_id, error);
 
       ok = stmt != NULL;
       if (ok)
         {
           sqlite3_bind_int64 (stmt, 2, rev);
-          ok = step_done (self, stmt, "Could not save the committed revision", error);
+          ok = patches_sqlite_step_done (&self->sql, stmt,
+                                         "Could not save the committed revision", error);
         }
     }
 
@@ -912,11 +758,13 @@ append_pending_locked (PatchesSqliteStore  *self,
   if (changes->len > 0)
     {
       const PatchesChange *first = g_ptr_array_index (changes, 0);
-      g_autoptr(CachedStmt) stmt = get_doc_stmt (self, STMT_LAST_PENDING, doc_id, error);
+      g_autoptr(PatchesCachedStmt) stmt =
+        patches_sqlite_get_stmt_for (&self->sql, STMT_LAST_PENDING, doc_id, error);
       gboolean has_row;
 
       if (stmt == NULL ||
-          !step_row (self, stmt, &has_row, "Could not read pending changes", error))
+          !patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                    "Could not read pending changes", error))
         return FALSE;
 
       if (has_row && sqlite3_column_type (stmt, 0) != SQLITE_NULL &&
@@ -980,7 +828,8 @@ patches_sqlite_store_track_docs (PatchesStore  *store,
     return FALSE;
 
   for (guint i = 0; ok && doc_ids[i] != NULL; i++)
-    ok = run_doc_stmt (self, STMT_TRACK, doc_ids[i], "Could not track a document", error);
+    ok = patches_sqlite_run_for (&self->sql, STMT_TRACK, doc_ids[i],
+                                 "Could not track a document", error);
 
   return finish (self, ok, error);
 }
@@ -993,7 +842,8 @@ untrack_one (PatchesSqliteStore  *self,
   gint64 committed_rev;
   gboolean exists, deleted;
 
-  if (!run_doc_stmt (self, STMT_UNTRACK, doc_id, "Could not untrack a document", error) ||
+  if (!patches_sqlite_run_for (&self->sql, STMT_UNTRACK, doc_id,
+                               "Could not untrack a document", error) ||
       !get_doc_row (self, doc_id, &exists, &committed_rev, &deleted, error))
     return FALSE;
 
@@ -1001,7 +851,8 @@ untrack_one (PatchesSqliteStore  *self,
     return TRUE;
 
   return delete_doc_data (self, doc_id, error) &&
-         run_doc_stmt (self, STMT_DELETE_DOC, doc_id, "Could not delete a document", error);
+         patches_sqlite_run_for (&self->sql, STMT_DELETE_DOC, doc_id,
+                                 "Could not delete a document", error);
 }
 
 static gboolean
@@ -1026,21 +877,21 @@ list_ids (PatchesSqliteStore  *self,
           StmtId               id,
           GError             **error)
 {
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   g_autoptr(GStrvBuilder) builder = NULL;
   gboolean has_row;
 
   if (!check_open (self, error))
     return NULL;
 
-  stmt = get_stmt (self, id, error);
+  stmt = patches_sqlite_get_stmt (&self->sql, id, error);
   if (stmt == NULL)
     return NULL;
 
   builder = g_strv_builder_new ();
   for (;;)
     {
-      if (!step_row (self, stmt, &has_row, "Could not list documents", error))
+      if (!patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not list documents", error))
         return NULL;
       if (!has_row)
         break;
@@ -1057,22 +908,35 @@ patches_sqlite_store_list_tracked (PatchesStore  *store,
   return list_ids (PATCHES_SQLITE_STORE (store), STMT_LIST_TRACKED, error);
 }
 
+/* Deletes the document's data, runs @id (which leaves a tombstone or
+ * removes the docs row) and untracks the document, in one transaction */
 static gboolean
-patches_sqlite_store_delete_doc (PatchesStore  *store,
-                                 const char    *doc_id,
-                                 GError       **error)
+remove_doc (PatchesSqliteStore  *self,
+            const char          *doc_id,
+            StmtId               id,
+            const char          *what,
+            GError             **error)
 {
-  PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
   gboolean ok;
 
   if (!begin_write (self, error))
     return FALSE;
 
   ok = delete_doc_data (self, doc_id, error) &&
-       run_doc_stmt (self, STMT_MARK_DELETED, doc_id, "Could not delete a document", error) &&
-       run_doc_stmt (self, STMT_UNTRACK, doc_id, "Could not untrack a document", error);
+       patches_sqlite_run_for (&self->sql, id, doc_id, what, error) &&
+       patches_sqlite_run_for (&self->sql, STMT_UNTRACK, doc_id,
+                               "Could not untrack a document", error);
 
   return finish (self, ok, error);
+}
+
+static gboolean
+patches_sqlite_store_delete_doc (PatchesStore  *store,
+                                 const char    *doc_id,
+                                 GError       **error)
+{
+  return remove_doc (PATCHES_SQLITE_STORE (store), doc_id, STMT_MARK_DELETED,
+                     "Could not delete a document", error);
 }
 
 static gboolean
@@ -1080,17 +944,8 @@ patches_sqlite_store_purge_doc (PatchesStore  *store,
                                 const char    *doc_id,
                                 GError       **error)
 {
-  PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
-  gboolean ok;
-
-  if (!begin_write (self, error))
-    return FALSE;
-
-  ok = delete_doc_data (self, doc_id, error) &&
-       run_doc_stmt (self, STMT_DELETE_DOC, doc_id, "Could not purge a document", error) &&
-       run_doc_stmt (self, STMT_UNTRACK, doc_id, "Could not untrack a document", error);
-
-  return finish (self, ok, error);
+  return remove_doc (PATCHES_SQLITE_STORE (store), doc_id, STMT_DELETE_DOC,
+                     "Could not purge a document", error);
 }
 
 static char **
@@ -1106,15 +961,15 @@ patches_sqlite_store_get_meta (PatchesStore  *store,
                                GError       **error)
 {
   PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
   gboolean has_row;
 
   if (!check_open (self, error))
     return NULL;
 
-  stmt = get_doc_stmt (self, STMT_GET_META, key, error);
+  stmt = patches_sqlite_get_stmt_for (&self->sql, STMT_GET_META, key, error);
   if (stmt == NULL ||
-      !step_row (self, stmt, &has_row, "Could not read a setting", error) ||
+      !patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not read a setting", error) ||
       !has_row)
     return NULL;
 
@@ -1128,19 +983,20 @@ patches_sqlite_store_set_meta (PatchesStore  *store,
                                GError       **error)
 {
   PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
-  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
 
   if (!check_open (self, error))
     return FALSE;
 
   /* One statement: atomic and durable on its own */
-  stmt = get_doc_stmt (self, value != NULL ? STMT_SET_META : STMT_DELETE_META, key, error);
+  stmt = patches_sqlite_get_stmt_for (&self->sql, value != NULL ? STMT_SET_META : STMT_DELETE_META,
+                                      key, error);
   if (stmt == NULL)
     return FALSE;
   if (value != NULL)
     sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
 
-  return step_done (self, stmt, "Could not save a setting", error);
+  return patches_sqlite_step_done (&self->sql, stmt, "Could not save a setting", error);
 }
 
 static void
@@ -1163,61 +1019,25 @@ patches_sqlite_store_store_iface_init (PatchesStoreInterface *iface)
 
 /* Opening and migrating */
 
+/* A PatchesSqliteCheckFunc */
 static gboolean
-exec_sql (PatchesSqliteStore  *self,
-          const char          *sql,
-          const char          *what,
-          GError             **error)
-{
-  int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
-
-  if (rc != SQLITE_OK)
-    return set_sqlite_error (self, rc, what, error);
-  return TRUE;
-}
-
-/* The first column of the first row of @sql as an integer or a string */
-static gboolean
-query_single (PatchesSqliteStore  *self,
-              const char          *sql,
-              gint64              *number,
-              char               **text,
-              GError             **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean has_row;
-  int rc;
-
-  rc = sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL);
-  if (rc != SQLITE_OK)
-    return set_sqlite_error (self, rc, "Could not read the database", error);
-  if (!step_row (self, stmt, &has_row, "Could not read the database", error))
-    return FALSE;
-
-  if (number != NULL)
-    *number = has_row ? sqlite3_column_int64 (stmt, 0) : 0;
-  if (text != NULL)
-    *text = has_row ? g_strdup ((const char *) sqlite3_column_text (stmt, 0)) : NULL;
-  return TRUE;
-}
-
-static gboolean
-check_version (PatchesSqliteStore  *self,
-               gint64               version,
-               GError             **error)
+check_version (PatchesSqlite  *sql,
+               gint64          version,
+               gpointer        user_data,
+               GError        **error)
 {
   if (version > PATCHES_SQLITE_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_VERSION,
                    "%s: schema version %" G_GINT64_FORMAT " is newer than version %d, "
                    "the newest this version of libpatches knows",
-                   self->path, version, PATCHES_SQLITE_STORE_SCHEMA_VERSION);
+                   sql->path, version, PATCHES_SQLITE_STORE_SCHEMA_VERSION);
       return FALSE;
     }
   if (version < 0)
     {
       g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_CORRUPT,
-                   "%s: invalid schema version %" G_GINT64_FORMAT, self->path, version);
+                   "%s: invalid schema version %" G_GINT64_FORMAT, sql->path, version);
       return FALSE;
     }
   return TRUE;
@@ -1231,14 +1051,13 @@ check_file (PatchesSqliteStore  *self,
 {
   g_autofree char *check = NULL;
   gint64 version = 0;
-  gint64 application_id = 0;
-  gint64 n_objects = 0;
+  gboolean ours;
 
-  if (!query_single (self, "PRAGMA user_version", &version, NULL, error) ||
-      !check_version (self, version, error))
+  if (!patches_sqlite_query_single (&self->sql, "PRAGMA user_version", &version, NULL, error) ||
+      !check_version (&self->sql, version, NULL, error))
     return FALSE;
 
-  if (!query_single (self, "PRAGMA quick_check", NULL, &check, error))
+  if (!patches_sqlite_query_single (&self->sql, "PRAGMA quick_check", NULL, &check, error))
     return FALSE;
   if (g_strcmp0 (check, "ok") != 0)
     {
@@ -1247,11 +1066,9 @@ check_file (PatchesSqliteStore  *self,
       return FALSE;
     }
 
-  if (!query_single (self, "PRAGMA application_id", &application_id, NULL, error) ||
-      !query_single (self, "SELECT count(*) FROM sqlite_schema", &n_objects, NULL, error))
+  if (!patches_sqlite_is_ours (&self->sql, APPLICATION_ID, &ours, error))
     return FALSE;
-  if ((application_id != 0 && application_id != APPLICATION_ID) ||
-      (application_id == 0 && n_objects > 0))
+  if (!ours)
     {
       g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_CORRUPT,
                    "%s: not a Patches client store", self->path);
@@ -1262,69 +1079,11 @@ check_file (PatchesSqliteStore  *self,
 }
 
 static gboolean
-migrate (PatchesSqliteStore  *self,
-         GError             **error)
-{
-  gint64 version = 0;
-
-  if (!exec_sql (self, "BEGIN IMMEDIATE", "Could not read the database", error))
-    return FALSE;
-
-  /* Read again under the lock: another process may have migrated */
-  if (!query_single (self, "PRAGMA user_version", &version, NULL, error) ||
-      !check_version (self, version, error))
-    goto failed;
-
-  if (version < PATCHES_SQLITE_STORE_SCHEMA_VERSION)
-    {
-      g_autofree char *pragmas = NULL;
-
-      for (gint64 v = version; v < PATCHES_SQLITE_STORE_SCHEMA_VERSION; v++)
-        {
-          g_autofree char *what = g_strdup_printf ("Could not migrate to schema version %" G_GINT64_FORMAT,
-                                                   v + 1);
-
-          if (!exec_sql (self, migrations[v], what, error))
-            goto failed;
-        }
-
-      pragmas = g_strdup_printf ("PRAGMA user_version = %d; PRAGMA application_id = %d;",
-                                 PATCHES_SQLITE_STORE_SCHEMA_VERSION, APPLICATION_ID);
-      if (!exec_sql (self, pragmas, "Could not record the schema version", error))
-        goto failed;
-    }
-
-  if (!exec_sql (self, "COMMIT", "Could not migrate the database", error))
-    goto failed;
-
-  return TRUE;
-
-failed:
-  if (!sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-  return FALSE;
-}
-
-static void
-close_db (PatchesSqliteStore *self)
-{
-  if (self->db != NULL && !sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-
-  for (guint i = 0; i < N_STMTS; i++)
-    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
-  g_clear_pointer (&self->db, sqlite3_close_v2);
-}
-
-static gboolean
 patches_sqlite_store_initable_init (GInitable     *initable,
                                     GCancellable  *cancellable,
                                     GError       **error)
 {
   PatchesSqliteStore *self = PATCHES_SQLITE_STORE (initable);
-  g_autofree char *journal_mode = NULL;
-  gboolean in_memory;
-  int rc;
 
   if (self->path == NULL || self->path[0] == '\0')
     {
@@ -1332,11 +1091,10 @@ patches_sqlite_store_initable_init (GInitable     *initable,
                            "No database path given");
       return FALSE;
     }
-  if (self->db != NULL)
+  if (self->sql.db != NULL)
     return TRUE;
 
-  in_memory = strcmp (self->path, ":memory:") == 0;
-  if (!in_memory)
+  if (strcmp (self->path, ":memory:") != 0)
     {
       g_autofree char *dir = g_path_get_dirname (self->path);
 
@@ -1350,43 +1108,21 @@ patches_sqlite_store_initable_init (GInitable     *initable,
         }
     }
 
-  rc = sqlite3_open_v2 (self->path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
-  if (rc != SQLITE_OK)
-    {
-      set_sqlite_error (self, rc, "Could not open the database", error);
-      close_db (self);
-      return FALSE;
-    }
+  if (!patches_sqlite_open (&self->sql, self->path, BUSY_TIMEOUT_MS, error))
+    return FALSE;
 
-  sqlite3_extended_result_codes (self->db, 1);
-  sqlite3_busy_timeout (self->db, BUSY_TIMEOUT_MS);
-
-  if (!check_file (self, error))
-    goto failed;
-
-  if (!query_single (self, "PRAGMA journal_mode = WAL", NULL, &journal_mode, error))
-    goto failed;
-  if (!in_memory && g_ascii_strcasecmp (journal_mode ? journal_mode : "", "wal") != 0)
-    {
-      g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_IO,
-                   "%s: could not turn WAL mode on (the journal mode is %s)",
-                   self->path, journal_mode ? journal_mode : "unknown");
-      goto failed;
-    }
-
-  if (!exec_sql (self, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-                 "Could not configure the database", error))
-    goto failed;
-
-  if (!migrate (self, error))
+  if (!check_file (self, error) ||
+      !patches_sqlite_enable_wal (&self->sql, error) ||
+      !patches_sqlite_exec (&self->sql, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+                            "Could not configure the database", error) ||
+      !patches_sqlite_migrate (&self->sql, migrations, G_N_ELEMENTS (migrations), APPLICATION_ID,
+                               check_version, NULL, error))
     goto failed;
 
   return TRUE;
 
 failed:
-  close_db (self);
+  patches_sqlite_close (&self->sql);
   return FALSE;
 }
 
@@ -1403,7 +1139,7 @@ patches_sqlite_store_finalize (GObject *object)
 {
   PatchesSqliteStore *self = (PatchesSqliteStore *)object;
 
-  close_db (self);
+  patches_sqlite_clear (&self->sql);
   g_clear_pointer (&self->path, g_free);
   if (self->json != NULL)
     g_string_free (g_steal_pointer (&self->json), TRUE);
@@ -1477,6 +1213,8 @@ patches_sqlite_store_class_init (PatchesSqliteStoreClass *klass)
 static void
 patches_sqlite_store_init (PatchesSqliteStore *self)
 {
+  patches_sqlite_init (&self->sql, stmt_sql, N_STMTS,
+                       PATCHES_STORE_ERROR, error_code_for_sqlite, TRUE);
   self->json = g_string_new (NULL);
 }
 
@@ -1582,5 +1320,5 @@ patches_sqlite_store_close (PatchesSqliteStore *self)
 {
   g_return_if_fail (PATCHES_IS_SQLITE_STORE (self));
 
-  close_db (self);
+  patches_sqlite_close (&self->sql);
 }

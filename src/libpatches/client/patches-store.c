@@ -141,6 +141,31 @@ check_doc_id (const char  *doc_id,
   return TRUE;
 }
 
+/* The checks for a document id and a new pending queue (may be %NULL) */
+static gboolean
+check_pending (const char  *doc_id,
+               GPtrArray   *pending,
+               GError     **error)
+{
+  return check_doc_id (doc_id, error) &&
+         check_changes (doc_id, pending, "pending", error);
+}
+
+/* A revision to save: @what names it in the error message */
+static gboolean
+check_rev (const char  *doc_id,
+           gint64       rev,
+           const char  *what,
+           GError     **error)
+{
+  if (rev >= 0)
+    return TRUE;
+
+  g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_INVALID,
+               "Document %s: negative %s revision %" G_GINT64_FORMAT, doc_id, what, rev);
+  return FALSE;
+}
+
 static gboolean
 check_doc_ids (const char  **doc_ids,
                GError      **error)
@@ -217,16 +242,9 @@ patches_store_save_committed (PatchesStore  *self,
 
   if (!check_doc_id (doc_id, error) ||
       !check_changes (doc_id, changes, "committed", error) ||
-      !check_changes (doc_id, pending, "pending", error))
+      !check_changes (doc_id, pending, "pending", error) ||
+      !check_rev (doc_id, rev, "committed", error))
     return FALSE;
-
-  if (rev < 0)
-    {
-      g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_INVALID,
-                   "Document %s: negative committed revision %" G_GINT64_FORMAT,
-                   doc_id, rev);
-      return FALSE;
-    }
   if (changes != NULL && changes->len > 0)
     {
       const PatchesChange *last = g_ptr_array_index (changes, changes->len - 1);
@@ -273,17 +291,9 @@ patches_store_save_snapshot (PatchesStore  *self,
   g_return_val_if_fail (doc_id != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_doc_id (doc_id, error) ||
-      !check_changes (doc_id, pending, "pending", error))
+  if (!check_pending (doc_id, pending, error) ||
+      !check_rev (doc_id, rev, "snapshot", error))
     return FALSE;
-
-  if (rev < 0)
-    {
-      g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_INVALID,
-                   "Document %s: negative snapshot revision %" G_GINT64_FORMAT,
-                   doc_id, rev);
-      return FALSE;
-    }
 
   return PATCHES_STORE_GET_IFACE (self)->save_snapshot (self, doc_id, state, rev,
                                                         pending, error);
@@ -315,8 +325,7 @@ patches_store_append_pending (PatchesStore  *self,
   g_return_val_if_fail (changes != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_doc_id (doc_id, error) ||
-      !check_changes (doc_id, changes, "pending", error))
+  if (!check_pending (doc_id, changes, error))
     return FALSE;
 
   return PATCHES_STORE_GET_IFACE (self)->append_pending (self, doc_id, changes, error);
@@ -346,8 +355,7 @@ patches_store_replace_pending (PatchesStore  *self,
   g_return_val_if_fail (pending != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!check_doc_id (doc_id, error) ||
-      !check_changes (doc_id, pending, "pending", error))
+  if (!check_pending (doc_id, pending, error))
     return FALSE;
 
   return PATCHES_STORE_GET_IFACE (self)->replace_pending (self, doc_id, pending, error);

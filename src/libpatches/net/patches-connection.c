@@ -850,13 +850,6 @@ params_new (const char *first)
 }
 
 static void
-params_add_string (PatchesValue *params,
-                   const char   *string)
-{
-  patches_value_array_append (params, patches_value_new_string (string));
-}
-
-static void
 params_add_number (PatchesValue *params,
                    gint64        number)
 {
@@ -872,15 +865,33 @@ params_add_value (PatchesValue *params,
     patches_value_array_append (params, patches_value_ref (value));
 }
 
+/* `[first]`, then @second unless it is %NULL, then @last unless it is
+ * %NULL */
 static PatchesValue *
-ids_value (const char * const *ids)
+params_of (const char   *first,
+           const char   *second,
+           PatchesValue *last)
 {
+  PatchesValue *params = params_new (first);
+
+  if (second != NULL)
+    patches_value_array_append (params, patches_value_new_string (second));
+  params_add_value (params, last);
+  return params;
+}
+
+/* `[[ids…]]` */
+static PatchesValue *
+ids_params (const char * const *ids)
+{
+  PatchesValue *params = params_new (NULL);
   PatchesValue *array = patches_value_new_array ();
 
   for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
     patches_value_array_append (array, patches_value_new_string (ids[i]));
+  patches_value_array_append (params, array);
 
-  return array;
+  return params;
 }
 
 /* GObject */
@@ -1515,13 +1526,9 @@ patches_connection_subscribe_async (PatchesConnection   *self,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
 
-  params = params_new (NULL);
-  patches_value_array_append (params, ids_value (doc_ids));
-  call (self, "subscribe", params, RESULT_STRV,
+  call (self, "subscribe", ids_params (doc_ids), RESULT_STRV,
         patches_connection_subscribe_async, cancellable, callback, user_data);
 }
 
@@ -1559,13 +1566,9 @@ patches_connection_unsubscribe_async (PatchesConnection   *self,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
 
-  params = params_new (NULL);
-  patches_value_array_append (params, ids_value (doc_ids));
-  call (self, "unsubscribe", params, RESULT_STRV,
+  call (self, "unsubscribe", ids_params (doc_ids), RESULT_STRV,
         patches_connection_unsubscribe_async, cancellable, callback, user_data);
 }
 
@@ -1868,14 +1871,11 @@ patches_connection_list_versions_async (PatchesConnection   *self,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (doc_id != NULL);
 
-  params = params_new (doc_id);
-  params_add_value (params, options);
-  value_call (self, "listVersions", params, cancellable, callback, user_data);
+  value_call (self, "listVersions", params_of (doc_id, NULL, options),
+              cancellable, callback, user_data);
 }
 
 /**
@@ -1900,14 +1900,11 @@ patches_connection_create_version_async (PatchesConnection   *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (doc_id != NULL);
 
-  params = params_new (doc_id);
-  params_add_value (params, metadata);
-  value_call (self, "createVersion", params, cancellable, callback, user_data);
+  value_call (self, "createVersion", params_of (doc_id, NULL, metadata),
+              cancellable, callback, user_data);
 }
 
 /**
@@ -1933,16 +1930,12 @@ patches_connection_update_version_async (PatchesConnection   *self,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (doc_id != NULL);
   g_return_if_fail (version_id != NULL);
 
-  params = params_new (doc_id);
-  params_add_string (params, version_id);
-  params_add_value (params, metadata);
-  value_call (self, "updateVersion", params, cancellable, callback, user_data);
+  value_call (self, "updateVersion", params_of (doc_id, version_id, metadata),
+              cancellable, callback, user_data);
 }
 
 /**
@@ -1966,15 +1959,12 @@ patches_connection_get_version_state_async (PatchesConnection   *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (doc_id != NULL);
   g_return_if_fail (version_id != NULL);
 
-  params = params_new (doc_id);
-  params_add_string (params, version_id);
-  value_call (self, "getVersionState", params, cancellable, callback, user_data);
+  value_call (self, "getVersionState", params_of (doc_id, version_id, NULL),
+              cancellable, callback, user_data);
 }
 
 /**
@@ -1998,15 +1988,12 @@ patches_connection_get_version_changes_async (PatchesConnection   *self,
                                               GAsyncReadyCallback  callback,
                                               gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (doc_id != NULL);
   g_return_if_fail (version_id != NULL);
 
-  params = params_new (doc_id);
-  params_add_string (params, version_id);
-  value_call (self, "getVersionChanges", params, cancellable, callback, user_data);
+  value_call (self, "getVersionChanges", params_of (doc_id, version_id, NULL),
+              cancellable, callback, user_data);
 }
 
 /**
@@ -2030,15 +2017,12 @@ patches_connection_get_state_before_version_async (PatchesConnection   *self,
                                                    GAsyncReadyCallback  callback,
                                                    gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (doc_id != NULL);
   g_return_if_fail (version_id != NULL);
 
-  params = params_new (doc_id);
-  params_add_string (params, version_id);
-  value_call (self, "getStateBeforeVersion", params, cancellable, callback, user_data);
+  value_call (self, "getStateBeforeVersion", params_of (doc_id, version_id, NULL),
+              cancellable, callback, user_data);
 }
 
 /**
@@ -2121,14 +2105,11 @@ patches_connection_update_branch_async (PatchesConnection   *self,
                                         GAsyncReadyCallback  callback,
                                         gpointer             user_data)
 {
-  PatchesValue *params;
-
   g_return_if_fail (PATCHES_IS_CONNECTION (self));
   g_return_if_fail (branch_id != NULL);
 
-  params = params_new (branch_id);
-  params_add_value (params, metadata);
-  value_call (self, "updateBranch", params, cancellable, callback, user_data);
+  value_call (self, "updateBranch", params_of (branch_id, NULL, metadata),
+              cancellable, callback, user_data);
 }
 
 /**

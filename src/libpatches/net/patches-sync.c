@@ -1257,10 +1257,11 @@ compare_change_rev (gconstpointer a,
 
 static void reload_drain (GTask *task);
 
+/* A pull or flush of the reloading document ended: drain what arrived */
 static void
-reload_drain_pulled_cb (GObject      *object,
-                        GAsyncResult *result,
-                        gpointer      user_data)
+reload_drain_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
@@ -1329,7 +1330,7 @@ reload_drain (GTask *task)
 
   if (!contiguous)
     {
-      doc_pull_async (self, entry, reload_drain_pulled_cb, g_steal_pointer (&owned));
+      doc_pull_async (self, entry, reload_drain_cb, g_steal_pointer (&owned));
       return;
     }
 
@@ -1338,7 +1339,7 @@ reload_drain (GTask *task)
       if (g_error_matches (error, PATCHES_ERROR, PATCHES_ERROR_MISSING_CHANGES))
         {
           g_clear_error (&error);
-          doc_pull_async (self, entry, reload_drain_pulled_cb, g_steal_pointer (&owned));
+          doc_pull_async (self, entry, reload_drain_cb, g_steal_pointer (&owned));
           return;
         }
       reload_return (task, error);
@@ -1472,20 +1473,6 @@ reload_tail_cb (GObject      *object,
 }
 
 static void
-reload_flushed_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-
-  if (!doc_op_finish (result, &error))
-    reload_return (task, error);
-  else
-    reload_drain (g_steal_pointer (&task));
-}
-
-static void
 reload_snapshot_cb (GObject      *object,
                     GAsyncResult *result,
                     gpointer      user_data)
@@ -1524,7 +1511,7 @@ reload_snapshot_cb (GObject      *object,
           return;
         }
       run = leading_run (pending);
-      doc_flush_async (self, data->entry, run, reload_flushed_cb, g_steal_pointer (&task));
+      doc_flush_async (self, data->entry, run, reload_drain_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -2287,11 +2274,25 @@ sync_all_run (PatchesSync *self,
   sync_all_release (NULL, all);
 }
 
+/* The answer to a subscribe sent in @session: the granted ids are
+ * recorded while that session lasts; a failure is reported and otherwise
+ * ignored */
 static void
-record_subscribed (PatchesSync  *self,
-                   char        **granted)
+record_subscribed (PatchesSync   *self,
+                   guint          session,
+                   char         **granted,
+                   const GError  *error)
 {
-  for (guint i = 0; granted != NULL && granted[i] != NULL; i++)
+  if (granted == NULL)
+    {
+      if (!is_network_error (error) && !is_cancelled_error (error))
+        report_error (self, error, NULL);
+      return;
+    }
+
+  if (self->session != session)
+    return;
+  for (guint i = 0; granted[i] != NULL; i++)
     g_hash_table_add (self->subscribed, g_strdup (granted[i]));
 }
 
@@ -2315,13 +2316,7 @@ sync_all_subscribed_cb (GObject      *object,
     }
 
   /* step 4: a failure is reported and otherwise ignored */
-  if (granted == NULL)
-    {
-      if (!is_network_error (error) && !is_cancelled_error (error))
-        report_error (self, error, NULL);
-    }
-  else if (self->session == all->session)
-    record_subscribed (self, granted);
+  record_subscribed (self, all->session, granted, error);
 
   sync_all_run (self, all);
 }
@@ -2424,13 +2419,7 @@ track_subscribed_cb (GObject      *object,
 
   if (self != NULL)
     {
-      if (granted == NULL)
-        {
-          if (!is_network_error (error) && !is_cancelled_error (error))
-            report_error (self, error, NULL);
-        }
-      else if (self->session == data->session)
-        record_subscribed (self, granted);
+      record_subscribed (self, data->session, granted, error);
 
       /* the sync runs whatever subscribe said */
       for (guint i = 0; data->doc_ids[i] != NULL; i++)
