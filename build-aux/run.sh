@@ -39,6 +39,36 @@ read -r line <&"${SERVER[0]}"
 url="${line#listening on }/sync"
 echo "patches-server: $url (database $datadir/server.db)"
 
+# A first note, so that both windows show something to edit together
+if [ ! -f "$datadir/seeded" ]; then
+  now=$(date +%s000)
+  cat > "$datadir/seed.json" <<JSON
+[
+  {"connect": true},
+  {"open": "note/welcome"},
+  {"open": "notebook/demo"},
+  {"change": {"doc": "note/welcome", "ops": [
+    {"op": "add", "path": "/title", "value": "Welcome to Patches Notes"},
+    {"op": "add", "path": "/body", "value": {"ops": [
+      {"insert": "This note is shared by alice and bob."},
+      {"insert": "\\n"},
+      {"insert": "Type in one window and watch the other follow, "},
+      {"insert": "even offline", "attributes": {"bold": true}},
+      {"insert": ": your edits wait and sync when the server is back.\\n"}]}},
+    {"op": "add", "path": "/tags", "value": []},
+    {"op": "add", "path": "/pinned", "value": true},
+    {"op": "add", "path": "/updatedAt", "value": $now}]}},
+  {"change": {"doc": "notebook/demo", "ops": [
+    {"op": "add", "path": "/title", "value": "Demo"},
+    {"op": "add", "path": "/notes", "value": {"welcome": {"order": "a0", "createdAt": $now}}}]}},
+  {"wait_synced": {"timeout_ms": 10000}}
+]
+JSON
+  if PATCHES_TOKEN="$token" "$builddir/src/cli/patches-cli" --server "$url" run "$datadir/seed.json"; then
+    touch "$datadir/seeded"
+  fi
+fi
+
 # A display is needed for the app; without one, run it on a virtual one
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display found: starting the windows on a virtual X display (Xvfb :99)"
