@@ -275,8 +275,8 @@ print_figures (const char    *what,
                const Figures *cpu)
 {
   g_print ("%-36s p50 %6" G_GINT64_FORMAT " us   p99 %6" G_GINT64_FORMAT " us   max %7" G_GINT64_FORMAT " us"
-           "   (CPU p50 %5" G_GINT64_FORMAT " us, p99 %6" G_GINT64_FORMAT " us)\n",
-           what, f->p50, f->p99, f->max, cpu->p50, cpu->p99);
+           "   (CPU p50 %5" G_GINT64_FORMAT " us, p99 %6" G_GINT64_FORMAT " us, max %7" G_GINT64_FORMAT " us)\n",
+           what, f->p50, f->p99, f->max, cpu->p50, cpu->p99, cpu->max);
 }
 
 int

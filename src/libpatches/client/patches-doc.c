@@ -14,6 +14,14 @@
  * view is rebuilt from the committed state and the pending changes, and
  * announced as a reset: one `replace ""` op carrying the whole new state.
  *
+ * With nothing pending the optimistic state is the committed state
+ * itself: one value, to which the client applied the committed changes
+ * already.  When pending changes were verified, the rebuilt view is kept
+ * rather than the incrementally updated one (they are equal): built from
+ * the committed state, it shares all but the pending edits with it (a
+ * text value is a persistent rope, PatchesValue is copy-on-write), so the
+ * next verification compares little more than those edits.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -645,11 +653,13 @@ patches_doc_set_change_metadata (PatchesDoc   *self,
  *
  * Installs the result of applying committed changes.  With @fresh and
  * @kept, the optimistic state follows incrementally: @fresh is
- * transformed over @kept and applied to it, and ::update carries those
- * ops (nothing is emitted when they are empty, as for an own echo).
- * When foreign changes went through pending ones, the result is checked
- * against @state with @pending applied (the state every peer converges
- * to), which wins if they differ.  Without @fresh and @kept, or when the
+ * transformed over @kept and applied to it (when @kept and @pending are
+ * both empty, it becomes @state itself, which @fresh took there), and
+ * ::update carries those ops (nothing is emitted when they are empty, as
+ * for an own echo).  When foreign changes went through pending ones, the
+ * result is checked against @state with @pending applied (the state every
+ * peer converges to), which is kept, and announced by a reset if they
+ * differ.  Without @fresh and @kept, or when the
  * ops do not apply or do not converge, the view is rebuilt from @state
  * and @pending, and ::update announces a reset if it changed.
  */
@@ -677,7 +687,15 @@ patches_doc_install_committed (PatchesDoc   *self,
   set_committed (self, state, rev);
   set_pending (self, pending);
 
-  if (ops != NULL && ops->len > 0)
+  if (ops != NULL && ops->len > 0 && kept->len == 0 && self->pending->len == 0)
+    {
+      /* Nothing was pending, nothing is: the view was the committed state
+       * and is again.  The client applied @fresh (which are @ops) to it
+       * already; one value serves both. */
+      g_clear_pointer (&self->state, patches_value_unref);
+      self->state = patches_value_ref (self->committed);
+    }
+  else if (ops != NULL && ops->len > 0)
     {
       g_autoptr(GError) error = NULL;
       PatchesValue *view = g_steal_pointer (&self->state);
@@ -700,11 +718,13 @@ patches_doc_install_committed (PatchesDoc   *self,
         {
           g_debug ("Document %s: the transformed committed ops do not converge with the "
                    "rebased pending changes; resetting the view", self->id);
-          g_clear_pointer (&self->state, patches_value_unref);
-          self->state = g_steal_pointer (&rebuilt);
           g_clear_pointer (&ops, g_ptr_array_unref);
           reset = TRUE;
         }
+      /* Equal or not, the rebuilt view is the one to keep (see the top
+       * of the file). */
+      g_clear_pointer (&self->state, patches_value_unref);
+      self->state = g_steal_pointer (&rebuilt);
     }
 
   if (ops == NULL && !reset)

@@ -19,13 +19,14 @@
  *
  * patches_text_apply() must give exactly compose(base, change) followed by
  * the overrun repair.  The slow path does literally that with the delta
- * engine.  The fast path edits the rope in place, for a regular document
- * and a change made only of attribute-free retains, inserts (text or
- * embeds, with or without attributes) and deletes, all non-empty, that
- * stays before the final "\n" (inserts and deletes end at or before
- * length − 1, retains at or before length).  Why that gives the very same
- * result, op boundaries and JSON bytes included, is argued next to
- * apply_fast() below.
+ * engine.  The fast path edits the rope in place (what it shares with
+ * copies of the text is copied on the way, patches-rope.c), for a
+ * regular document and a change made only of attribute-free retains,
+ * inserts (text or embeds, with or without attributes) and deletes, all
+ * non-empty, that stays before the final "\n" (inserts and deletes end
+ * at or before length − 1, retains at or before length).  Why that gives
+ * the very same result, op boundaries and JSON bytes included, is argued
+ * next to apply_fast() below.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -126,38 +127,33 @@ rope_new_from_delta (const PatchesDelta *delta)
   return rope;
 }
 
-/* The run starting at @leaf: its last leaf and its length.  Its text is
- * contiguous only when it is one leaf; otherwise it is gathered in
- * @scratch. */
-static const PatchesRopeLeaf *
-run_text (const PatchesRopeLeaf  *leaf,
-          GArray                 *scratch,
-          const gunichar2       **text,
-          gsize                  *length)
+/* The run starting at the leaf @iter is on: its text and length.  @iter
+ * is left on the run's last leaf.  The text is contiguous only when the
+ * run is one leaf; otherwise it is gathered in @scratch. */
+static void
+run_text (PatchesRopeIter  *iter,
+          GArray           *scratch,
+          const gunichar2 **text,
+          gsize            *length)
 {
-  const PatchesRopeLeaf *last = leaf;
+  const PatchesRopeLeaf *leaf = patches_rope_iter_get_leaf (iter);
 
-  while (patches_rope_leaf_same_run (last, last->next))
-    last = last->next;
-
-  if (last == leaf)
+  if (!patches_rope_leaf_same_run (leaf, patches_rope_iter_peek_next (iter)))
     {
       *text = leaf->text;
       *length = leaf->length;
-      return last;
+      return;
     }
 
   g_array_set_size (scratch, 0);
-  for (const PatchesRopeLeaf *l = leaf; ; l = l->next)
+  g_array_append_vals (scratch, leaf->text, leaf->length);
+  while (patches_rope_leaf_same_run (leaf, patches_rope_iter_peek_next (iter)))
     {
-      g_array_append_vals (scratch, l->text, l->length);
-      if (l == last)
-        break;
+      leaf = patches_rope_iter_next (iter);
+      g_array_append_vals (scratch, leaf->text, leaf->length);
     }
   *text = (const gunichar2 *) scratch->data;
   *length = scratch->len;
-
-  return last;
 }
 
 static PatchesDelta *
@@ -165,9 +161,10 @@ rope_to_delta (const PatchesRope *rope)
 {
   g_autoptr(GArray) scratch = g_array_new (FALSE, FALSE, sizeof (gunichar2));
   PatchesDelta *delta = patches_delta_new ();
-  const PatchesRopeLeaf *leaf = rope->first;
+  PatchesRopeIter iter;
+  const PatchesRopeLeaf *leaf;
 
-  while (leaf != NULL)
+  for (leaf = patches_rope_iter_init_first (&iter, rope); leaf != NULL; leaf = patches_rope_iter_next (&iter))
     {
       PatchesDeltaOp op = { PATCHES_DELTA_INSERT, 1, NULL, leaf->embed, leaf->attributes };
       gboolean attributes_first = leaf->attributes_first;
@@ -177,13 +174,12 @@ rope_to_delta (const PatchesRope *rope)
           const gunichar2 *text;
           gsize length;
 
-          leaf = run_text (leaf, scratch, &text, &length);
+          run_text (&iter, scratch, &text, &length);
           op.text = (gunichar2 *) text;
           op.length = length;
         }
 
       patches_delta_append_raw_ordered (delta, &op, attributes_first);
-      leaf = leaf->next;
     }
 
   return delta;
@@ -282,8 +278,10 @@ patches_text_new_plain (const char *utf8)
  * patches_text_copy:
  * @self: a text value
  *
- * Copies the text (O(n): leaves are copied, attribute and embed values
- * are shared, being immutable).
+ * Copies the text.  A rope is shared, not copied (O(1)): either text
+ * copies only the path to what it edits later (patches-rope.c).  A text
+ * held as a delta is copied op by op, attribute and embed values being
+ * shared, immutable as they are.
  *
  * Returns: (transfer full): the copy
  */
@@ -567,7 +565,11 @@ patches_text_to_plain (const PatchesText *self)
 
   if (self->rope != NULL)
     {
-      for (const PatchesRopeLeaf *leaf = self->rope->first; leaf != NULL; leaf = leaf->next)
+      PatchesRopeIter iter;
+
+      for (const PatchesRopeLeaf *leaf = patches_rope_iter_init_first (&iter, self->rope);
+           leaf != NULL;
+           leaf = patches_rope_iter_next (&iter))
         {
           if (leaf->embed != NULL)
             {
@@ -648,6 +650,8 @@ patches_text_write_json (const PatchesText *self,
 {
   g_autoptr(GArray) scratch = NULL;
   const PatchesRopeLeaf *leaf;
+  PatchesRopeIter iter;
+  gboolean first = TRUE;
 
   if (self->rope == NULL)
     {
@@ -661,13 +665,14 @@ patches_text_write_json (const PatchesText *self,
    * the delta form, without building it. */
   scratch = g_array_new (FALSE, FALSE, sizeof (gunichar2));
   g_string_append (out, "{\"ops\":[");
-  for (leaf = self->rope->first; leaf != NULL; leaf = leaf->next)
+  for (leaf = patches_rope_iter_init_first (&iter, self->rope); leaf != NULL; leaf = patches_rope_iter_next (&iter))
     {
       PatchesValue *attributes = leaf->attributes;
       gboolean attributes_first = attributes != NULL && leaf->attributes_first;
 
-      if (leaf != self->rope->first)
+      if (!first)
         g_string_append_c (out, ',');
+      first = FALSE;
       g_string_append_c (out, '{');
       if (attributes_first)
         {
@@ -683,7 +688,7 @@ patches_text_write_json (const PatchesText *self,
           const gunichar2 *text;
           gsize length;
 
-          leaf = run_text (leaf, scratch, &text, &length);
+          run_text (&iter, scratch, &text, &length);
           patches_utf16_append_json (out, text, length);
         }
       if (attributes != NULL && !attributes_first)
@@ -706,15 +711,16 @@ gsize
 patches_text_json_size (const PatchesText *self)
 {
   const PatchesRopeLeaf *leaf;
+  PatchesRopeIter iter;
   gsize size;
 
   if (self->rope == NULL)
     return strlen ("{\"ops\":}") + patches_delta_json_size (self->delta);
 
   size = strlen ("{\"ops\":[]}");
-  for (leaf = self->rope->first; leaf != NULL; leaf = leaf->next)
+  for (leaf = patches_rope_iter_init_first (&iter, self->rope); leaf != NULL; leaf = patches_rope_iter_next (&iter))
     {
-      if (leaf != self->rope->first)
+      if (patches_rope_iter_get_start (&iter) > 0)
         size += 1;
       size += strlen ("{\"insert\":}");
       if (leaf->attributes != NULL)
@@ -731,12 +737,14 @@ patches_text_json_size (const PatchesText *self)
       size += 2;
       for (;;)
         {
+          const PatchesRopeLeaf *next = patches_rope_iter_peek_next (&iter);
+
           size += patches_utf16_json_size (leaf->text, leaf->length) - 2;
-          if (!patches_rope_leaf_same_run (leaf, leaf->next))
+          if (!patches_rope_leaf_same_run (leaf, next))
             break;
-          if (is_high_surrogate (leaf->text[leaf->length - 1]) && is_low_surrogate (leaf->next->text[0]))
+          if (is_high_surrogate (leaf->text[leaf->length - 1]) && is_low_surrogate (next->text[0]))
             size -= 8;
-          leaf = leaf->next;
+          leaf = patches_rope_iter_next (&iter);
         }
     }
 
@@ -779,8 +787,10 @@ patches_text_equal (const PatchesText *a,
 
   if (a == b)
     return TRUE;
-  if (a->rope != NULL && b->rope != NULL && a->rope->length != b->rope->length)
-    return FALSE;
+  /* Two regular documents: their runs are their ops.  Comparing the ropes
+   * skips what they share, which after an edit of a copy is nearly all. */
+  if (a->rope != NULL && b->rope != NULL)
+    return patches_rope_equal (a->rope, b->rope, attributes_json_equal);
 
   da = patches_text_get_delta (a);
   db = patches_text_get_delta (b);
@@ -1004,15 +1014,16 @@ inside_attributed_run (const PatchesRope *rope,
                        gint64             pos)
 {
   PatchesRopeLeaf *leaf;
+  PatchesRopeIter iter;
   gint64 offset;
 
   if (pos <= 0 || pos >= rope->length)
     return FALSE;
 
-  leaf = patches_rope_seek (rope, pos, &offset);
+  leaf = patches_rope_iter_init_at (&iter, rope, pos, &offset);
   if (leaf->embed != NULL || leaf->attributes == NULL)
     return FALSE;
-  return offset > 0 || patches_rope_leaf_same_run (leaf->prev, leaf);
+  return offset > 0 || patches_rope_leaf_same_run (patches_rope_iter_peek_prev (&iter), leaf);
 }
 
 /* Once the change is applied: two attributed runs that now meet at @pos
@@ -1024,16 +1035,18 @@ static void
 join_runs (PatchesRope *rope,
            gint64       pos)
 {
+  g_autoptr(PatchesValue) old = NULL;
   PatchesRopeLeaf *right;
   PatchesRopeLeaf *left;
-  PatchesValue *old;
+  PatchesValue *attributes;
+  PatchesRopeIter iter;
   gint64 offset;
 
   if (pos <= 0 || pos >= rope->length)
     return;
 
-  right = patches_rope_seek (rope, pos, &offset);
-  left = right->prev;
+  right = patches_rope_iter_init_at (&iter, rope, pos, &offset);
+  left = patches_rope_iter_peek_prev (&iter);
   if (offset > 0 || left == NULL ||
       left->embed != NULL || right->embed != NULL ||
       left->attributes == NULL || right->attributes == NULL ||
@@ -1041,9 +1054,16 @@ join_runs (PatchesRope *rope,
       !patches_attributes_equal (left->attributes, right->attributes))
     return;
 
-  old = left->attributes;
-  for (PatchesRopeLeaf *l = left; l != NULL && l->embed == NULL && l->attributes == old; l = l->prev)
-    patches_rope_leaf_set_attributes (rope, l, right->attributes);
+  /* The right run stays as it is: its attributes outlive the walk. */
+  attributes = right->attributes;
+  old = patches_value_ref (left->attributes);
+  for (PatchesRopeLeaf *l = patches_rope_iter_prev (&iter);
+       l != NULL && l->embed == NULL && l->attributes == old;
+       l = patches_rope_iter_prev (&iter))
+    {
+      l = patches_rope_iter_make_mutable (rope, &iter);
+      patches_rope_leaf_set_attributes (rope, l, attributes);
+    }
 }
 
 /* Sets the JSON member order of the attributed run holding unit @pos
@@ -1056,8 +1076,7 @@ mark_run (PatchesRope   *rope,
           gboolean       partial)
 {
   PatchesRopeLeaf *leaf;
-  PatchesRopeLeaf *first;
-  PatchesRopeLeaf *last;
+  PatchesRopeIter iter;
   gint64 offset;
   gint64 start;
   gint64 end;
@@ -1068,23 +1087,17 @@ mark_run (PatchesRope   *rope,
   if (pos < 0 || pos >= rope->length)
     return;
 
-  leaf = patches_rope_seek (rope, pos, &offset);
+  leaf = patches_rope_iter_init_at (&iter, rope, pos, &offset);
   if (leaf->embed != NULL || leaf->attributes == NULL)
     return;
 
-  first = last = leaf;
-  start = pos - offset;
-  end = start + leaf->length;
-  while (patches_rope_leaf_same_run (first->prev, first))
-    {
-      first = first->prev;
-      start -= first->length;
-    }
-  while (patches_rope_leaf_same_run (last, last->next))
-    {
-      last = last->next;
-      end += last->length;
-    }
+  /* The run's last leaf, then back to its first. */
+  while (patches_rope_leaf_same_run (leaf, patches_rope_iter_peek_next (&iter)))
+    leaf = patches_rope_iter_next (&iter);
+  end = patches_rope_iter_get_start (&iter) + leaf->length;
+  while (patches_rope_leaf_same_run (patches_rope_iter_peek_prev (&iter), leaf))
+    leaf = patches_rope_iter_prev (&iter);
+  start = patches_rope_iter_get_start (&iter);
 
   /* The first cut after @start (cuts are in ascending order). */
   while (lo < hi)
@@ -1101,11 +1114,17 @@ mark_run (PatchesRope   *rope,
   if (!merged && !partial)
     return;
 
-  for (PatchesRopeLeaf *l = first; ; l = l->next)
+  /* Leaves already right are left alone: they may be shared. */
+  for (;;)
     {
-      l->attributes_first = !merged;
-      if (l == last)
+      if (leaf->attributes_first != !merged)
+        {
+          leaf = patches_rope_iter_make_mutable (rope, &iter);
+          leaf->attributes_first = !merged;
+        }
+      if (patches_rope_iter_get_start (&iter) + leaf->length >= end)
         break;
+      leaf = patches_rope_iter_next (&iter);
     }
 }
 
@@ -1312,6 +1331,9 @@ patches_text_has_rope (const PatchesText *self)
 void
 patches_text_check (const PatchesText *self)
 {
+  const PatchesRopeLeaf *leaf;
+  PatchesRopeIter iter;
+
   if (self->rope == NULL)
     {
       g_assert (self->delta != NULL);
@@ -1322,9 +1344,9 @@ patches_text_check (const PatchesText *self)
 
   /* Runs: neighbours never have equal attributes, members share their
    * member order, and the document ends with a text "\n". */
-  for (const PatchesRopeLeaf *leaf = self->rope->first; leaf != NULL; leaf = leaf->next)
+  for (leaf = patches_rope_iter_init_first (&iter, self->rope); leaf != NULL; leaf = patches_rope_iter_next (&iter))
     {
-      const PatchesRopeLeaf *next = leaf->next;
+      const PatchesRopeLeaf *next = patches_rope_iter_peek_next (&iter);
 
       if (patches_rope_leaf_same_run (leaf, next))
         g_assert (leaf->attributes_first == next->attributes_first);
@@ -1333,6 +1355,7 @@ patches_text_check (const PatchesText *self)
       if (leaf->attributes == NULL)
         g_assert (!leaf->attributes_first);
     }
-  g_assert (patches_rope_leaf_is_text (self->rope->last));
-  g_assert (self->rope->last->text[self->rope->last->length - 1] == '\n');
+  leaf = patches_rope_iter_init_last (&iter, self->rope);
+  g_assert (patches_rope_leaf_is_text (leaf));
+  g_assert (leaf->text[leaf->length - 1] == '\n');
 }
