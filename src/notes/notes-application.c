@@ -10,8 +10,9 @@
  *
  * The order of things at start: handle-local-options (profile, settings
  * schema check) → startup (settings, store, client, sync) → command-line
- * (--server, --notebook, --token, --offline) → activate (window, then
- * the token lookup and the connection, both asynchronous).
+ * (--server, --notebook, --token, --offline) → activate (window, then,
+ * once it is drawn, the token lookup and the connection, both
+ * asynchronous).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -35,6 +36,7 @@
 #define DEFAULT_PROFILE "default"
 #define STORE_APPLICATION "patches-notes"
 #define BATCH_DELAY_MS 150
+#define START_CONNECTION_LATEST_MS 1000
 
 struct _NotesApplication
 {
@@ -48,6 +50,7 @@ struct _NotesApplication
   gboolean            token_ready;
   gboolean            work_offline;
   gboolean            connection_started;
+  gboolean            connection_scheduled;
   gboolean            connect_requested;
 
   GSettings          *settings;
@@ -58,10 +61,14 @@ struct _NotesApplication
   GError             *store_error;
   GCancellable       *token_cancellable;
 
+  /* The connection waits for the first frame of the first window */
+  GdkFrameClock      *start_clock;
+  guint               start_timeout;
+
   /* Measurement hooks (NOTES_REPORT_*), see notes_application_report_hooks() */
   GtkWindow          *report_window;       /* weak */
   GdkFrameClock      *report_clock;
-  gulong              report_paint_handler;
+  gboolean            report_first_frame_done;
   guint               report_ready_source;
   guint               report_sigterm_source;
 };
@@ -402,9 +409,13 @@ notes_application_set_accels (NotesApplication *self)
  *   is painted, prints `notes-first-frame monotonic-us=T since-start-ms=S`
  *   on stdout (T: g_get_monotonic_time(), comparable with the launching
  *   process's clock; S: since the process started, from /proc, to the
- *   clock tick); NOTES_EXIT_AFTER_FIRST_FRAME=1 then quits.
+ *   clock tick); NOTES_EXIT_AFTER_FIRST_FRAME=1 then quits.  After the
+ *   first frame painted with the notebook loaded (the window loads it
+ *   once it is on screen) it prints `notes-listed items=N …`;
+ *   NOTES_EXIT_AFTER_LISTED=1 then quits.
  * - NOTES_REPORT_READY=1: once the notebook document and every note it
- *   lists have data from the server, nothing pending and a synced status,
+ *   lists have data from the server, nothing pending and a synced status
+ *   (and each listed note has its `updatedAt`, so the list shows it),
  *   prints `notes-ready items=N monotonic-us=T since-start-ms=S`;
  *   NOTES_EXIT_AFTER_READY=1 then quits.
  *
@@ -485,11 +496,15 @@ notes_application_report_sigterm_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void notes_application_report_after_paint_cb (GdkFrameClock    *clock,
+                                                     NotesApplication *self);
+
 static void
 notes_application_report_stop_paint (NotesApplication *self)
 {
+  /* By function: GDK may have let go of the clock's handlers already */
   if (self->report_clock != NULL)
-    g_clear_signal_handler (&self->report_paint_handler, self->report_clock);
+    g_signal_handlers_disconnect_by_func (self->report_clock, notes_application_report_after_paint_cb, self);
   g_clear_object (&self->report_clock);
 }
 
@@ -497,15 +512,42 @@ static void
 notes_application_report_after_paint_cb (GdkFrameClock    *clock,
                                          NotesApplication *self)
 {
+  NotesNotebook *notebook;
+
   /* A frame before the window is on screen draws nothing */
   if (self->report_window == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self->report_window)))
     return;
 
-  notes_application_report ("notes-first-frame", NULL);
-  notes_application_report_stop_paint (self);
+  if (!self->report_first_frame_done)
+    {
+      self->report_first_frame_done = TRUE;
+      notes_application_report ("notes-first-frame", NULL);
 
-  if (notes_application_env_enabled ("NOTES_EXIT_AFTER_FIRST_FRAME"))
-    notes_application_report_quit (self);
+      if (notes_application_env_enabled ("NOTES_EXIT_AFTER_FIRST_FRAME"))
+        {
+          notes_application_report_stop_paint (self);
+          notes_application_report_quit (self);
+          return;
+        }
+    }
+
+  notebook = NOTES_IS_WINDOW (self->report_window)
+             ? notes_window_get_notebook (NOTES_WINDOW (self->report_window)) : NULL;
+  if (notebook != NULL && notes_notebook_get_loaded (notebook))
+    {
+      g_autofree char *details = g_strdup_printf ("items=%u", g_list_model_get_n_items (G_LIST_MODEL (notebook)));
+
+      notes_application_report ("notes-listed", details);
+      notes_application_report_stop_paint (self);
+
+      if (notes_application_env_enabled ("NOTES_EXIT_AFTER_LISTED"))
+        notes_application_report_quit (self);
+    }
+  else
+    {
+      /* Another frame follows the load */
+      gdk_frame_clock_request_phase (clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+    }
 }
 
 static gboolean
@@ -535,12 +577,14 @@ notes_application_report_ready_cb (gpointer user_data)
   for (guint i = 0; i < n_items; i++)
     {
       g_autoptr(NotesNoteItem) item = g_list_model_get_item (G_LIST_MODEL (notebook), i);
-      PatchesDoc *note = notes_note_item_get_doc (item);
+      g_autoptr(PatchesDocSyncState) state = patches_sync_get_doc_state (self->sync,
+                                                                       notes_note_item_get_doc_id (item));
 
-      if (note == NULL ||
-          patches_doc_get_committed_rev (note) <= 0 ||
-          patches_doc_get_has_pending (note) ||
-          patches_doc_get_sync_status (note) != PATCHES_SYNC_STATUS_SYNCED)
+      if (state == NULL ||
+          state->committed_rev <= 0 ||
+          state->has_pending ||
+          state->status != PATCHES_SYNC_STATUS_SYNCED ||
+          notes_note_item_get_updated_at (item) <= 0)
         return G_SOURCE_CONTINUE;
     }
 
@@ -572,9 +616,8 @@ notes_application_report_hooks (NotesApplication *self,
   if (first_frame && gtk_widget_get_frame_clock (GTK_WIDGET (window)) != NULL)
     {
       self->report_clock = g_object_ref (gtk_widget_get_frame_clock (GTK_WIDGET (window)));
-      self->report_paint_handler =
-        g_signal_connect (self->report_clock, "after-paint",
-                          G_CALLBACK (notes_application_report_after_paint_cb), self);
+      g_signal_connect (self->report_clock, "after-paint",
+                        G_CALLBACK (notes_application_report_after_paint_cb), self);
     }
 
   if (ready)
@@ -667,6 +710,66 @@ notes_application_startup (GApplication *application)
   notes_application_set_accels (self);
 }
 
+/* The first connection starts once the first window is on screen: a
+ * server that answers at once with many documents to sync would keep the
+ * main loop busy (network and store work runs before drawing) and the
+ * window from showing for as long */
+static void notes_application_start_after_paint_cb (GdkFrameClock    *clock,
+                                                    NotesApplication *self);
+
+static void
+notes_application_start_connection (NotesApplication *self)
+{
+  if (self->start_clock != NULL)
+    g_signal_handlers_disconnect_by_func (self->start_clock, notes_application_start_after_paint_cb, self);
+  g_clear_object (&self->start_clock);
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
+
+  if (self->connection_started)
+    return;
+
+  self->connection_started = TRUE;
+  if (self->token_ready)
+    notes_application_update_connection (self);
+  else
+    notes_application_load_token (self);
+}
+
+static void
+notes_application_start_after_paint_cb (GdkFrameClock    *clock,
+                                        NotesApplication *self)
+{
+  notes_application_start_connection (self);
+}
+
+static gboolean
+notes_application_start_timeout_cb (gpointer user_data)
+{
+  NotesApplication *self = user_data;
+
+  self->start_timeout = 0;
+  notes_application_start_connection (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+notes_application_schedule_connection (NotesApplication *self,
+                                       GtkWindow        *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+
+  /* A window that never draws (no display, minimized) does not hold the
+   * connection back for long */
+  self->start_timeout = g_timeout_add (START_CONNECTION_LATEST_MS,
+                                       notes_application_start_timeout_cb, self);
+  if (clock != NULL)
+    {
+      self->start_clock = g_object_ref (clock);
+      g_signal_connect (clock, "after-paint", G_CALLBACK (notes_application_start_after_paint_cb), self);
+    }
+}
+
 static void
 notes_application_store_error_response_cb (AdwMessageDialog *dialog,
                                            const char       *response,
@@ -712,14 +815,11 @@ notes_application_activate (GApplication *application)
 
   gtk_window_present (window);
 
-  if (!self->connection_started)
+  if (!self->connection_scheduled)
     {
+      self->connection_scheduled = TRUE;
       notes_application_report_hooks (self, window);
-      self->connection_started = TRUE;
-      if (self->token_ready)
-        notes_application_update_connection (self);
-      else
-        notes_application_load_token (self);
+      notes_application_schedule_connection (self, window);
     }
 }
 
@@ -771,6 +871,10 @@ notes_application_shutdown (GApplication *application)
   if (self->sync != NULL)
     patches_sync_disconnect (self->sync);
   notes_application_report_clear (self);
+  if (self->start_clock != NULL)
+    g_signal_handlers_disconnect_by_func (self->start_clock, notes_application_start_after_paint_cb, self);
+  g_clear_object (&self->start_clock);
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
 
   G_APPLICATION_CLASS (notes_application_parent_class)->shutdown (application);
 }
@@ -792,6 +896,10 @@ notes_application_dispose (GObject *object)
   g_clear_object (&self->token_cancellable);
   g_clear_error (&self->store_error);
   notes_application_report_clear (self);
+  if (self->start_clock != NULL)
+    g_signal_handlers_disconnect_by_func (self->start_clock, notes_application_start_after_paint_cb, self);
+  g_clear_object (&self->start_clock);
+  g_clear_handle_id (&self->start_timeout, g_source_remove);
 
   G_OBJECT_CLASS (notes_application_parent_class)->dispose (object);
 }

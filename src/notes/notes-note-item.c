@@ -5,6 +5,15 @@
  * large, only when an op touched it, and then once per main-loop pass
  * however many updates arrived.
  *
+ * An item made with notes_note_item_new_for_client() keeps only what the
+ * list shows (a few hundred bytes) while its document is closed: a notebook
+ * of 1,000 notes would otherwise hold 1,000 document states (10 MB and
+ * more) for a list that shows twenty rows.  Its notebook tells it when
+ * the document changed (notes_note_item_refresh()) or its sync state did
+ * (notes_note_item_refresh_sync_state()), and the document is opened,
+ * for good, the first time notes_note_item_get_doc() is asked for it
+ * (to edit it, rename it, pin it).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -13,6 +22,7 @@
 #include <glib/gi18n.h>
 
 #include "patches-patch.h"
+#include "patches-store.h"
 #include "patches-text.h"
 
 #include "notes-note-item.h"
@@ -26,11 +36,14 @@ struct _NotesNoteItem
 
   char           *note_id;
   char           *doc_id;
+  PatchesClient  *client;       /* opens the document on demand */
+  PatchesSync    *sync;         /* the sync state while it is closed */
   PatchesDoc     *doc;
   gulong          update_handler;
   gulong          status_handler;
   gulong          pending_handler;
   gulong          error_handler;
+  gulong          n_pending_handler;
 
   char           *title;
   char           *snippet;
@@ -40,6 +53,8 @@ struct _NotesNoteItem
   gint64          created_at;
   gboolean        pinned;
   NotesSyncBadge  badge;
+  char           *sync_error;   /* while closed: the last sync error */
+  guint           n_pending;    /* changes waiting to be sent */
 
   guint           body_idle;
 };
@@ -59,7 +74,14 @@ enum {
   PROP_BADGE,
   PROP_BADGE_ICON_NAME,
   PROP_BADGE_TOOLTIP,
+  PROP_CLIENT,
+  PROP_N_PENDING,
   N_PROPS
+};
+
+enum {
+  CHANGED,
+  N_SIGNALS
 };
 
 G_DEFINE_ENUM_TYPE (NotesSyncBadge, notes_sync_badge,
@@ -71,6 +93,7 @@ G_DEFINE_ENUM_TYPE (NotesSyncBadge, notes_sync_badge,
 G_DEFINE_FINAL_TYPE (NotesNoteItem, notes_note_item, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
 
 /**
  * notes_plain_text_from_value:
@@ -115,19 +138,93 @@ notes_plain_text_from_value (PatchesValue *value)
 }
 
 static PatchesValue *
-notes_note_item_get_field (NotesNoteItem *self,
-                           const char    *key)
+state_field (PatchesValue *state,
+             const char   *key)
 {
-  PatchesValue *state;
-
-  if (self->doc == NULL)
-    return NULL;
-
-  state = patches_doc_get_state (self->doc);
   if (state == NULL || patches_value_get_kind (state) != PATCHES_VALUE_OBJECT)
     return NULL;
 
   return patches_value_object_get (state, key);
+}
+
+/* The state of a closed note and how many of its changes wait.  Read
+ * from the store when nothing waits, which leaves the client's cache of
+ * the document's revision alone (the sync engine asks it for every
+ * tracked document); otherwise through the client, which applies the
+ * waiting changes (the document is opened and closed again) */
+static PatchesValue *
+notes_note_item_read_closed (NotesNoteItem *self,
+                             guint         *n_pending)
+{
+  g_autoptr(PatchesStoredDoc) stored = NULL;
+  g_autoptr(PatchesDoc) doc = NULL;
+  g_autoptr(GError) error = NULL;
+  PatchesValue *state;
+
+  *n_pending = 0;
+
+  stored = patches_store_load_doc (patches_client_get_store (self->client), self->doc_id, &error);
+  if (stored == NULL)
+    {
+      /* Not synced yet: nothing to show */
+      if (!g_error_matches (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND))
+        g_debug ("Could not read %s: %s", self->doc_id, error->message);
+      return NULL;
+    }
+
+  if (stored->deleted)
+    return NULL;
+
+  if (stored->pending == NULL || stored->pending->len == 0)
+    return stored->state != NULL ? patches_value_ref (stored->state) : NULL;
+
+  if (!patches_client_is_tracked (self->client, self->doc_id))
+    return NULL;
+
+  doc = patches_client_open_doc (self->client, self->doc_id, &error);
+  if (doc == NULL)
+    {
+      g_debug ("Could not read %s: %s", self->doc_id, error->message);
+      return NULL;
+    }
+
+  state = patches_value_ref (patches_doc_get_state (doc));
+  *n_pending = patches_doc_get_n_pending (doc);
+  patches_client_close_doc (self->client, self->doc_id);
+
+  return state;
+}
+
+/* The state of the note: the open document's, or for a closed one what
+ * the store has (and how many changes wait, in @n_pending) */
+static PatchesValue *
+notes_note_item_dup_state (NotesNoteItem *self,
+                           guint         *n_pending)
+{
+  PatchesDoc *open;
+  guint ignored;
+
+  if (n_pending == NULL)
+    n_pending = &ignored;
+  *n_pending = 0;
+
+  if (self->doc != NULL)
+    {
+      *n_pending = patches_doc_get_n_pending (self->doc);
+      return patches_value_ref (patches_doc_get_state (self->doc));
+    }
+
+  if (self->client == NULL)
+    return NULL;
+
+  open = patches_client_get_open_doc (self->client, self->doc_id);
+  if (open != NULL)
+    {
+      *n_pending = patches_doc_get_n_pending (open);
+      return patches_value_ref (patches_doc_get_state (open));
+    }
+
+  return notes_note_item_read_closed (self, n_pending);
 }
 
 /* The first line with something on it, trimmed and cut short */
@@ -160,10 +257,12 @@ notes_note_item_first_line (const char *text)
   return g_strdup ("");
 }
 
-static void
-notes_note_item_refresh_body (NotesNoteItem *self)
+/* Returns whether the snippet changed */
+static gboolean
+notes_note_item_refresh_body (NotesNoteItem *self,
+                              PatchesValue  *state)
 {
-  g_autofree char *body = notes_plain_text_from_value (notes_note_item_get_field (self, "body"));
+  g_autofree char *body = notes_plain_text_from_value (state_field (state, "body"));
   g_autofree char *snippet = notes_note_item_first_line (body);
 
   g_clear_pointer (&self->search_key, g_free);
@@ -173,29 +272,37 @@ notes_note_item_refresh_body (NotesNoteItem *self)
       g_free (self->snippet);
       self->snippet = g_steal_pointer (&snippet);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SNIPPET]);
+      return TRUE;
     }
+
+  return FALSE;
 }
 
 static gboolean
 notes_note_item_body_idle_cb (gpointer user_data)
 {
   NotesNoteItem *self = user_data;
+  g_autoptr(PatchesValue) state = notes_note_item_dup_state (self, NULL);
 
   self->body_idle = 0;
-  notes_note_item_refresh_body (self);
+  if (notes_note_item_refresh_body (self, state))
+    g_signal_emit (self, signals[CHANGED], 0);
 
   return G_SOURCE_REMOVE;
 }
 
-static void
-notes_note_item_refresh_fields (NotesNoteItem *self)
+/* Returns whether the title, pinned or updatedAt changed */
+static gboolean
+notes_note_item_refresh_fields (NotesNoteItem *self,
+                                PatchesValue  *state)
 {
-  PatchesValue *title = notes_note_item_get_field (self, "title");
-  PatchesValue *pinned = notes_note_item_get_field (self, "pinned");
-  PatchesValue *updated_at = notes_note_item_get_field (self, "updatedAt");
+  PatchesValue *title = state_field (state, "title");
+  PatchesValue *pinned = state_field (state, "pinned");
+  PatchesValue *updated_at = state_field (state, "updatedAt");
   const char *new_title = "";
   gboolean new_pinned = FALSE;
   gint64 new_updated_at = 0;
+  gboolean changed = FALSE;
 
   if (title != NULL && patches_value_get_kind (title) == PATCHES_VALUE_STRING)
     new_title = patches_value_get_string (title);
@@ -213,27 +320,45 @@ notes_note_item_refresh_fields (NotesNoteItem *self)
       g_clear_pointer (&self->search_key, g_free);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TITLE]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAY_TITLE]);
+      changed = TRUE;
     }
 
   if (new_pinned != self->pinned)
     {
       self->pinned = new_pinned;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PINNED]);
+      changed = TRUE;
     }
 
   if (new_updated_at != self->updated_at)
     {
       self->updated_at = new_updated_at;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_UPDATED_AT]);
+      changed = TRUE;
     }
 
   g_object_thaw_notify (G_OBJECT (self));
+
+  return changed;
+}
+
+static void
+notes_note_item_set_n_pending (NotesNoteItem *self,
+                               guint          n_pending)
+{
+  if (n_pending != self->n_pending)
+    {
+      self->n_pending = n_pending;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_PENDING]);
+    }
 }
 
 static void
 notes_note_item_refresh_badge (NotesNoteItem *self)
 {
   NotesSyncBadge badge = NOTES_SYNC_BADGE_SAVED;
+  g_autofree char *sync_error = NULL;
+  gboolean error_changed;
 
   if (self->doc != NULL)
     {
@@ -246,16 +371,56 @@ notes_note_item_refresh_badge (NotesNoteItem *self)
       else if (patches_doc_get_has_pending (self->doc))
         badge = NOTES_SYNC_BADGE_PENDING;
     }
+  else if (self->client != NULL)
+    {
+      g_autoptr(PatchesDocSyncState) state = NULL;
+
+      if (self->sync != NULL)
+        state = patches_sync_get_doc_state (self->sync, self->doc_id);
+
+      /* The count is read with the state; asking the client for it would
+       * read the whole document from the store when it is not cached.
+       * Only when the sync engine knows of waiting changes that were not
+       * counted (or there is no sync engine) is it asked */
+      if (state != NULL && !state->has_pending)
+        notes_note_item_set_n_pending (self, 0);
+      else if (state == NULL || self->n_pending == 0)
+        {
+          g_autoptr(GPtrArray) pending = patches_client_dup_pending (self->client, self->doc_id, NULL);
+
+          notes_note_item_set_n_pending (self, pending != NULL ? pending->len : 0);
+        }
+
+      if (state != NULL && state->status == PATCHES_SYNC_STATUS_ERROR)
+        {
+          badge = NOTES_SYNC_BADGE_ERROR;
+          sync_error = g_strdup (state->error ? state->error->message : NULL);
+        }
+      else if (state != NULL && state->status == PATCHES_SYNC_STATUS_SYNCING)
+        badge = NOTES_SYNC_BADGE_SYNCING;
+      else if (self->n_pending > 0 || (state != NULL && state->has_pending))
+        badge = NOTES_SYNC_BADGE_PENDING;
+    }
+
+  error_changed = g_strcmp0 (sync_error, self->sync_error) != 0;
+  if (error_changed)
+    {
+      g_free (self->sync_error);
+      self->sync_error = g_steal_pointer (&sync_error);
+    }
 
   if (badge != self->badge)
     {
       self->badge = badge;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BADGE]);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BADGE_ICON_NAME]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BADGE_TOOLTIP]);
     }
-
-  /* The error text may change while the badge stays "error" */
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BADGE_TOOLTIP]);
+  else if (badge == NOTES_SYNC_BADGE_ERROR && (self->doc != NULL || error_changed))
+    {
+      /* The error text may change while the badge stays "error" */
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BADGE_TOOLTIP]);
+    }
 }
 
 static gboolean
@@ -283,21 +448,50 @@ notes_note_item_patch_touches_body (PatchesPatch *patch)
   return FALSE;
 }
 
+/* A patch that replaces the whole document (a reload) */
+static gboolean
+notes_note_item_patch_is_reset (PatchesPatch *patch)
+{
+  if (patch == NULL)
+    return TRUE;
+
+  for (guint i = 0; i < patches_patch_get_n_ops (patch); i++)
+    {
+      const PatchesOp *op = patches_patch_get_op (patch, i);
+
+      if (op->path == NULL || op->path[0] == '\0')
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 static void
 notes_note_item_doc_update_cb (PatchesDoc    *doc,
                                PatchesPatch  *patch,
                                gboolean       local,
                                NotesNoteItem *self)
 {
-  notes_note_item_refresh_fields (self);
+  PatchesValue *state = patches_doc_get_state (doc);
+  gboolean changed = notes_note_item_refresh_fields (self, state);
 
-  if (notes_note_item_patch_touches_body (patch))
+  if (notes_note_item_patch_is_reset (patch))
+    {
+      /* A whole new state (a reload, a document that arrived): at once,
+       * so that the list hears of it once */
+      g_clear_handle_id (&self->body_idle, g_source_remove);
+      changed |= notes_note_item_refresh_body (self, state);
+    }
+  else if (notes_note_item_patch_touches_body (patch))
     {
       g_clear_pointer (&self->search_key, g_free);
       if (self->body_idle == 0)
         self->body_idle = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE,
                                            notes_note_item_body_idle_cb, self, NULL);
     }
+
+  if (changed)
+    g_signal_emit (self, signals[CHANGED], 0);
 }
 
 static void
@@ -306,6 +500,36 @@ notes_note_item_doc_status_cb (PatchesDoc    *doc,
                                NotesNoteItem *self)
 {
   notes_note_item_refresh_badge (self);
+}
+
+static void
+notes_note_item_doc_n_pending_cb (PatchesDoc    *doc,
+                                  GParamSpec    *pspec,
+                                  NotesNoteItem *self)
+{
+  notes_note_item_set_n_pending (self, patches_doc_get_n_pending (doc));
+}
+
+static void
+notes_note_item_follow_doc (NotesNoteItem *self,
+                            PatchesDoc    *doc)
+{
+  g_assert (self->doc == NULL);
+
+  self->doc = g_object_ref (doc);
+  self->update_handler =
+    g_signal_connect (self->doc, "update", G_CALLBACK (notes_note_item_doc_update_cb), self);
+  self->status_handler =
+    g_signal_connect (self->doc, "notify::sync-status", G_CALLBACK (notes_note_item_doc_status_cb), self);
+  self->pending_handler =
+    g_signal_connect (self->doc, "notify::has-pending", G_CALLBACK (notes_note_item_doc_status_cb), self);
+  self->error_handler =
+    g_signal_connect (self->doc, "notify::sync-error", G_CALLBACK (notes_note_item_doc_status_cb), self);
+  self->n_pending_handler =
+    g_signal_connect (self->doc, "notify::n-pending", G_CALLBACK (notes_note_item_doc_n_pending_cb), self);
+
+  g_clear_pointer (&self->sync_error, g_free);
+  notes_note_item_set_n_pending (self, patches_doc_get_n_pending (doc));
 }
 
 static void
@@ -321,8 +545,11 @@ notes_note_item_dispose (GObject *object)
       g_clear_signal_handler (&self->status_handler, self->doc);
       g_clear_signal_handler (&self->pending_handler, self->doc);
       g_clear_signal_handler (&self->error_handler, self->doc);
+      g_clear_signal_handler (&self->n_pending_handler, self->doc);
     }
   g_clear_object (&self->doc);
+  g_clear_object (&self->sync);
+  g_clear_object (&self->client);
 
   G_OBJECT_CLASS (notes_note_item_parent_class)->dispose (object);
 }
@@ -338,6 +565,7 @@ notes_note_item_finalize (GObject *object)
   g_clear_pointer (&self->snippet, g_free);
   g_clear_pointer (&self->search_key, g_free);
   g_clear_pointer (&self->order, g_free);
+  g_clear_pointer (&self->sync_error, g_free);
 
   G_OBJECT_CLASS (notes_note_item_parent_class)->finalize (object);
 }
@@ -404,6 +632,14 @@ notes_note_item_get_property (GObject    *object,
       g_value_take_string (value, notes_note_item_dup_badge_tooltip (self));
       break;
 
+    case PROP_CLIENT:
+      g_value_set_object (value, self->client);
+      break;
+
+    case PROP_N_PENDING:
+      g_value_set_uint (value, self->n_pending);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -425,7 +661,13 @@ notes_note_item_set_property (GObject      *object,
       break;
 
     case PROP_DOC:
-      self->doc = g_value_dup_object (value);
+      g_assert (self->doc == NULL);
+      if (g_value_get_object (value) != NULL)
+        notes_note_item_follow_doc (self, g_value_get_object (value));
+      break;
+
+    case PROP_CLIENT:
+      self->client = g_value_dup_object (value);
       break;
 
     case PROP_ORDER:
@@ -448,17 +690,10 @@ notes_note_item_constructed (GObject *object)
 
   G_OBJECT_CLASS (notes_note_item_parent_class)->constructed (object);
 
-  if (self->doc != NULL)
-    {
-      self->update_handler =
-        g_signal_connect (self->doc, "update", G_CALLBACK (notes_note_item_doc_update_cb), self);
-      self->status_handler =
-        g_signal_connect (self->doc, "notify::sync-status", G_CALLBACK (notes_note_item_doc_status_cb), self);
-      self->pending_handler =
-        g_signal_connect (self->doc, "notify::has-pending", G_CALLBACK (notes_note_item_doc_status_cb), self);
-      self->error_handler =
-        g_signal_connect (self->doc, "notify::sync-error", G_CALLBACK (notes_note_item_doc_status_cb), self);
-    }
+  /* A document someone has open already is followed rather than read */
+  if (self->doc == NULL && self->client != NULL &&
+      patches_client_get_open_doc (self->client, self->doc_id) != NULL)
+    notes_note_item_follow_doc (self, patches_client_get_open_doc (self->client, self->doc_id));
 
   notes_note_item_refresh (self);
 }
@@ -504,6 +739,27 @@ notes_note_item_class_init (NotesNoteItemClass *klass)
     g_param_spec_object ("doc", NULL, NULL,
                          PATCHES_TYPE_DOC,
                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NotesNoteItem:client:
+   *
+   * The client that opens the note's document when it is first needed
+   * (see notes_note_item_new_for_client()), or %NULL.
+   */
+  properties[PROP_CLIENT] =
+    g_param_spec_object ("client", NULL, NULL,
+                         PATCHES_TYPE_CLIENT,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NotesNoteItem:n-pending:
+   *
+   * How many changes of the note wait to be sent to the server.
+   */
+  properties[PROP_N_PENDING] =
+    g_param_spec_uint ("n-pending", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
    * NotesNoteItem:title:
@@ -607,6 +863,22 @@ notes_note_item_class_init (NotesNoteItemClass *klass)
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * NotesNoteItem::changed:
+   * @self: a #NotesNoteItem
+   *
+   * Emitted once after what a list sorts, filters and shows by changed:
+   * the title, the snippet, whether it is pinned, when it was updated.
+   */
+  signals[CHANGED] =
+    g_signal_new ("changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -637,20 +909,90 @@ notes_note_item_new (const char *note_id,
 }
 
 /**
+ * notes_note_item_new_for_client:
+ * @note_id: the note's id (without the `note/` prefix)
+ * @client: the client that tracks the note's document
+ *
+ * Creates an item that keeps only what the list shows while the note's
+ * document is closed; notes_note_item_get_doc() opens it.  A document
+ * that is open already is followed at once.
+ *
+ * Returns: (transfer full): a new item
+ */
+NotesNoteItem *
+notes_note_item_new_for_client (const char    *note_id,
+                                PatchesClient *client)
+{
+  g_return_val_if_fail (note_id != NULL, NULL);
+  g_return_val_if_fail (PATCHES_IS_CLIENT (client), NULL);
+
+  return g_object_new (NOTES_TYPE_NOTE_ITEM,
+                       "note-id", note_id,
+                       "client", client,
+                       NULL);
+}
+
+/**
  * notes_note_item_refresh:
  * @self: a #NotesNoteItem
  *
- * Reads every field from the document again, at once.
+ * Reads every field from the document again, at once (for a closed
+ * document, from the client's store: call it when the document changed).
  */
 void
 notes_note_item_refresh (NotesNoteItem *self)
 {
+  g_autoptr(PatchesValue) state = NULL;
+  guint n_pending;
+  gboolean changed;
+
   g_return_if_fail (NOTES_IS_NOTE_ITEM (self));
 
+  state = notes_note_item_dup_state (self, &n_pending);
+  if (self->doc == NULL)
+    notes_note_item_set_n_pending (self, n_pending);
   g_clear_handle_id (&self->body_idle, g_source_remove);
-  notes_note_item_refresh_fields (self);
-  notes_note_item_refresh_body (self);
+  changed = notes_note_item_refresh_fields (self, state);
+  changed |= notes_note_item_refresh_body (self, state);
   notes_note_item_refresh_badge (self);
+
+  if (changed)
+    g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/**
+ * notes_note_item_refresh_sync_state:
+ * @self: a #NotesNoteItem
+ *
+ * Reads the sync badge and the number of waiting changes again (call it
+ * when they may have changed while the document is closed; an open
+ * document tells the item itself).
+ */
+void
+notes_note_item_refresh_sync_state (NotesNoteItem *self)
+{
+  g_return_if_fail (NOTES_IS_NOTE_ITEM (self));
+
+  notes_note_item_refresh_badge (self);
+}
+
+/**
+ * notes_note_item_set_sync:
+ * @self: a #NotesNoteItem
+ * @sync: (nullable): the sync engine of the item's client
+ *
+ * Where the sync state of the note comes from while its document is
+ * closed.
+ */
+void
+notes_note_item_set_sync (NotesNoteItem *self,
+                          PatchesSync   *sync)
+{
+  g_return_if_fail (NOTES_IS_NOTE_ITEM (self));
+  g_return_if_fail (sync == NULL || PATCHES_IS_SYNC (sync));
+
+  if (g_set_object (&self->sync, sync))
+    notes_note_item_refresh_badge (self);
 }
 
 /**
@@ -685,14 +1027,62 @@ notes_note_item_get_doc_id (NotesNoteItem *self)
  * notes_note_item_get_doc:
  * @self: a #NotesNoteItem
  *
- * Returns: (transfer none) (nullable): the note's document
+ * The note's document, opened (and from then on followed) the first
+ * time it is asked for.
+ *
+ * Returns: (transfer none) (nullable): the note's document, %NULL when
+ *   it cannot be opened
  */
 PatchesDoc *
 notes_note_item_get_doc (NotesNoteItem *self)
 {
   g_return_val_if_fail (NOTES_IS_NOTE_ITEM (self), NULL);
 
+  if (self->doc == NULL && self->client != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PatchesDoc) doc = patches_client_open_doc (self->client, self->doc_id, &error);
+
+      if (doc == NULL)
+        {
+          g_debug ("Could not open %s: %s", self->doc_id, error->message);
+          return NULL;
+        }
+
+      notes_note_item_follow_doc (self, doc);
+      notes_note_item_refresh (self);
+    }
+
   return self->doc;
+}
+
+/**
+ * notes_note_item_peek_doc:
+ * @self: a #NotesNoteItem
+ *
+ * Returns: (transfer none) (nullable): the note's document if it is
+ *   open, without opening it
+ */
+PatchesDoc *
+notes_note_item_peek_doc (NotesNoteItem *self)
+{
+  g_return_val_if_fail (NOTES_IS_NOTE_ITEM (self), NULL);
+
+  return self->doc;
+}
+
+/**
+ * notes_note_item_get_n_pending:
+ * @self: a #NotesNoteItem
+ *
+ * Returns: how many changes of the note wait to be sent
+ */
+guint
+notes_note_item_get_n_pending (NotesNoteItem *self)
+{
+  g_return_val_if_fail (NOTES_IS_NOTE_ITEM (self), 0);
+
+  return self->n_pending;
 }
 
 /**
@@ -898,10 +1288,11 @@ notes_note_item_dup_badge_tooltip (NotesNoteItem *self)
     case NOTES_SYNC_BADGE_ERROR:
       {
         const GError *error = self->doc ? patches_doc_get_sync_error (self->doc) : NULL;
+        const char *message = error != NULL ? error->message : self->sync_error;
 
         /* Translators: %s is the reason, e.g. a server's error message */
         return g_strdup_printf (_("Sync error: %s"),
-                                error != NULL ? error->message : _("unknown error"));
+                                message != NULL ? message : _("unknown error"));
       }
 
     case NOTES_SYNC_BADGE_SAVED:
@@ -929,7 +1320,8 @@ notes_note_item_matches (NotesNoteItem *self,
 
   if (self->search_key == NULL)
     {
-      g_autofree char *body = notes_plain_text_from_value (notes_note_item_get_field (self, "body"));
+      g_autoptr(PatchesValue) state = notes_note_item_dup_state (self, NULL);
+      g_autofree char *body = notes_plain_text_from_value (state_field (state, "body"));
       g_autofree char *all = g_strconcat (self->title, "\n", body, NULL);
 
       self->search_key = g_utf8_casefold (all, -1);

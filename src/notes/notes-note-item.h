@@ -2,8 +2,8 @@
  *
  * One note of a notebook as the list shows it: title, the first line of
  * the body, when it changed, whether it is pinned, and how far it is
- * synced.  It follows its #PatchesDoc, so the list stays fresh while
- * other people edit.
+ * synced.  It follows its #PatchesDoc, or while that is closed what its
+ * notebook tells it, so the list stays fresh while other people edit.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -12,7 +12,9 @@
 
 #include <gio/gio.h>
 
+#include "patches-client.h"
 #include "patches-doc.h"
+#include "patches-sync.h"
 
 G_BEGIN_DECLS
 
@@ -41,9 +43,15 @@ G_DECLARE_FINAL_TYPE (NotesNoteItem, notes_note_item, NOTES, NOTE_ITEM, GObject)
 
 NotesNoteItem  *notes_note_item_new               (const char    *note_id,
                                                    PatchesDoc    *doc) G_GNUC_WARN_UNUSED_RESULT;
+NotesNoteItem  *notes_note_item_new_for_client    (const char    *note_id,
+                                                   PatchesClient *client) G_GNUC_WARN_UNUSED_RESULT;
 const char     *notes_note_item_get_note_id       (NotesNoteItem *self);
 const char     *notes_note_item_get_doc_id        (NotesNoteItem *self);
 PatchesDoc     *notes_note_item_get_doc           (NotesNoteItem *self);
+PatchesDoc     *notes_note_item_peek_doc          (NotesNoteItem *self);
+guint           notes_note_item_get_n_pending     (NotesNoteItem *self);
+void            notes_note_item_set_sync          (NotesNoteItem *self,
+                                                   PatchesSync   *sync);
 const char     *notes_note_item_get_title         (NotesNoteItem *self);
 const char     *notes_note_item_get_display_title (NotesNoteItem *self);
 const char     *notes_note_item_get_snippet       (NotesNoteItem *self);
@@ -61,6 +69,7 @@ char           *notes_note_item_dup_badge_tooltip (NotesNoteItem *self) G_GNUC_W
 gboolean        notes_note_item_matches           (NotesNoteItem *self,
                                                    const char    *casefolded_query);
 void            notes_note_item_refresh           (NotesNoteItem *self);
+void            notes_note_item_refresh_sync_state (NotesNoteItem *self);
 
 char           *notes_plain_text_from_value       (PatchesValue  *value) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -65,9 +65,17 @@ notes_format_relative_time (gint64     unix_ms,
   if (unix_ms <= 0)
     return g_strdup ("");
 
-  then = g_date_time_new_from_unix_local (unix_ms / 1000);
-  if (then == NULL)
-    return g_strdup ("");
+  /* In @now's time zone, which is looked up once rather than for each
+   * date made here */
+  {
+    g_autoptr(GDateTime) then_utc = g_date_time_new_from_unix_utc (unix_ms / 1000);
+
+    if (then_utc == NULL)
+      return g_strdup ("");
+    then = g_date_time_to_timezone (then_utc, g_date_time_get_timezone (now));
+    if (then == NULL)
+      return g_strdup ("");
+  }
 
   diff = g_date_time_difference (now, then);
 
@@ -81,10 +89,12 @@ notes_format_relative_time (gint64     unix_ms,
       return g_strdup_printf (ngettext ("%d min ago", "%d min ago", minutes), minutes);
     }
 
-  now_day = g_date_time_new_local (g_date_time_get_year (now), g_date_time_get_month (now),
-                                   g_date_time_get_day_of_month (now), 0, 0, 0);
-  then_day = g_date_time_new_local (g_date_time_get_year (then), g_date_time_get_month (then),
-                                    g_date_time_get_day_of_month (then), 0, 0, 0);
+  now_day = g_date_time_new (g_date_time_get_timezone (now),
+                             g_date_time_get_year (now), g_date_time_get_month (now),
+                             g_date_time_get_day_of_month (now), 0, 0, 0);
+  then_day = g_date_time_new (g_date_time_get_timezone (now),
+                              g_date_time_get_year (then), g_date_time_get_month (then),
+                              g_date_time_get_day_of_month (then), 0, 0, 0);
   days = (int) ((g_date_time_difference (now_day, then_day) + G_TIME_SPAN_HOUR * 2) / G_TIME_SPAN_DAY);
 
   if (days == 0 || diff < 6 * G_TIME_SPAN_HOUR)
@@ -109,13 +119,40 @@ notes_format_relative_time (gint64     unix_ms,
   return g_date_time_format (then, _("%e %b %Y"));
 }
 
+/* The local time zone, looked up again at most every ten seconds: rows
+ * are bound many times a second while notes sync, and each lookup reads
+ * the file system */
+static GTimeZone *
+notes_note_row_local_time_zone (void)
+{
+  static GTimeZone *local;
+  static gint64 looked_up;
+  gint64 now = g_get_monotonic_time ();
+
+  if (local == NULL || now - looked_up > 10 * G_USEC_PER_SEC)
+    {
+      g_clear_pointer (&local, g_time_zone_unref);
+      local = g_time_zone_new_local ();
+      looked_up = now;
+    }
+
+  return local;
+}
+
 static void
 notes_note_row_update_time (NotesNoteRow *self)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr(GDateTime) now = NULL;
   g_autofree char *text = NULL;
   gint64 updated_at = self->item ? notes_note_item_get_updated_at (self->item) : 0;
 
+  if (updated_at <= 0)
+    {
+      gtk_label_set_label (self->time_label, "");
+      return;
+    }
+
+  now = g_date_time_new_now (notes_note_row_local_time_zone ());
   text = notes_format_relative_time (updated_at, now);
   gtk_label_set_label (self->time_label, g_strstrip (text));
 }

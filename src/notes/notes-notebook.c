@@ -7,6 +7,12 @@
  * only (it can come back with Undo); its document is deleted when the
  * deletion is final.
  *
+ * Every listed note is tracked (kept in sync), but its document stays
+ * closed until it is edited: the items keep only what the list shows,
+ * and the notebook tells them when a closed document changed (the
+ * client's ::committed and ::pending-changed) or its sync state did (the
+ * sync's ::doc-state-changed).
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
@@ -22,6 +28,9 @@
 #define NOTEBOOK_PREFIX "notebook/"
 #define NOTE_PREFIX "note/"
 #define EMPTY_BODY "{\"ops\":[{\"insert\":\"\\n\"}]}"
+/* How long changes that arrive from the server gather before the list
+ * hears of them, in one report */
+#define REMOTE_CHANGES_DELAY_MS 50
 
 typedef struct
 {
@@ -35,12 +44,16 @@ struct _NotesNotebook
   GObject        parent_instance;
 
   PatchesClient *client;
+  PatchesSync   *sync;
   char          *id;
   PatchesDoc    *doc;
   gulong         update_handler;
   gulong         pending_handler;
 
   GPtrArray     *items;      /* NotesNoteItem, in the notebook's member order */
+  GHashTable    *index;      /* note id → NotesNoteItem in items (unowned) */
+  GHashTable    *changed;    /* listed NotesNoteItems (unowned) to report */
+  guint          changed_source;
   GHashTable    *deleted;    /* note id → DeletedNote, waiting for Undo */
   char          *title;
   guint          n_pending;
@@ -50,6 +63,7 @@ struct _NotesNotebook
 enum {
   PROP_0,
   PROP_CLIENT,
+  PROP_SYNC,
   PROP_ID,
   PROP_DOC,
   PROP_TITLE,
@@ -187,12 +201,7 @@ notes_notebook_update_n_pending (NotesNotebook *self)
     n_pending += patches_doc_get_n_pending (self->doc);
 
   for (guint i = 0; i < self->items->len; i++)
-    {
-      PatchesDoc *doc = notes_note_item_get_doc (g_ptr_array_index (self->items, i));
-
-      if (doc != NULL)
-        n_pending += patches_doc_get_n_pending (doc);
-    }
+    n_pending += notes_note_item_get_n_pending (g_ptr_array_index (self->items, i));
 
   if (n_pending != self->n_pending)
     {
@@ -202,7 +211,7 @@ notes_notebook_update_n_pending (NotesNotebook *self)
 }
 
 static void
-notes_notebook_doc_pending_cb (PatchesDoc    *doc,
+notes_notebook_doc_pending_cb (GObject       *doc_or_item,
                                GParamSpec    *pspec,
                                NotesNotebook *self)
 {
@@ -220,15 +229,53 @@ notes_notebook_items_changed (NotesNotebook *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
 
+static gboolean
+notes_notebook_report_changed_cb (gpointer user_data)
+{
+  NotesNotebook *self = user_data;
+  guint first = G_MAXUINT;
+  guint last = 0;
+
+  self->changed_source = 0;
+
+  for (guint i = 0; i < self->items->len && g_hash_table_size (self->changed) > 0; i++)
+    {
+      if (g_hash_table_remove (self->changed, g_ptr_array_index (self->items, i)))
+        {
+          first = MIN (first, i);
+          last = i;
+        }
+    }
+  g_hash_table_remove_all (self->changed);
+
+  if (first != G_MAXUINT)
+    notes_notebook_items_changed (self, first, last - first + 1, last - first + 1);
+
+  return G_SOURCE_REMOVE;
+}
+
 /* Sort and filter models only look again at an item that is reported
- * changed, so a change of what they look at is reported as one */
+ * changed, so a change of what they look at is reported as one.  A
+ * change made here (the document is open) is reported at once; changes
+ * from the server, which come by the hundred while a notebook syncs for
+ * the first time, are gathered, so that the list sorts and binds its
+ * rows once for all of them */
 static void
-notes_notebook_item_notify_cb (NotesNoteItem *item,
-                               GParamSpec    *pspec,
-                               NotesNotebook *self)
+notes_notebook_item_changed_cb (NotesNoteItem *item,
+                                NotesNotebook *self)
 {
   guint position;
 
+  if (notes_note_item_peek_doc (item) == NULL)
+    {
+      g_hash_table_add (self->changed, item);
+      if (self->changed_source == 0)
+        self->changed_source = g_timeout_add (REMOTE_CHANGES_DELAY_MS,
+                                              notes_notebook_report_changed_cb, self);
+      return;
+    }
+
+  g_hash_table_remove (self->changed, item);
   if (g_ptr_array_find (self->items, item, &position))
     notes_notebook_items_changed (self, position, 1, 1);
 }
@@ -248,30 +295,63 @@ static void
 notes_notebook_watch_item (NotesNotebook *self,
                            NotesNoteItem *item)
 {
-  PatchesDoc *doc = notes_note_item_get_doc (item);
-
-  g_signal_connect_object (item, "notify::display-title",
-                           G_CALLBACK (notes_notebook_item_notify_cb), self, 0);
-  g_signal_connect_object (item, "notify::snippet",
-                           G_CALLBACK (notes_notebook_item_notify_cb), self, 0);
-  g_signal_connect_object (item, "notify::pinned",
-                           G_CALLBACK (notes_notebook_item_notify_cb), self, 0);
-  g_signal_connect_object (item, "notify::updated-at",
-                           G_CALLBACK (notes_notebook_item_notify_cb), self, 0);
-  if (doc != NULL)
-    g_signal_connect_object (doc, "notify::n-pending",
-                             G_CALLBACK (notes_notebook_doc_pending_cb), self, 0);
+  g_signal_connect (item, "changed", G_CALLBACK (notes_notebook_item_changed_cb), self);
+  g_signal_connect (item, "notify::n-pending", G_CALLBACK (notes_notebook_doc_pending_cb), self);
 }
 
 static void
 notes_notebook_unwatch_item (NotesNotebook *self,
                              NotesNoteItem *item)
 {
-  PatchesDoc *doc = notes_note_item_get_doc (item);
-
   g_signal_handlers_disconnect_by_data (item, self);
-  if (doc != NULL)
-    g_signal_handlers_disconnect_by_data (doc, self);
+  g_hash_table_remove (self->changed, item);
+}
+
+/* What the client and the sync say of documents that may be closed */
+
+static NotesNoteItem *
+notes_notebook_lookup_doc (NotesNotebook *self,
+                           const char    *doc_id)
+{
+  if (doc_id == NULL || !g_str_has_prefix (doc_id, NOTE_PREFIX))
+    return NULL;
+
+  return g_hash_table_lookup (self->index, doc_id + strlen (NOTE_PREFIX));
+}
+
+static void
+notes_notebook_committed_cb (PatchesClient *client,
+                             const char    *doc_id,
+                             GPtrArray     *changes,
+                             NotesNotebook *self)
+{
+  NotesNoteItem *item = notes_notebook_lookup_doc (self, doc_id);
+
+  /* An open document tells its item itself */
+  if (item != NULL && notes_note_item_peek_doc (item) == NULL)
+    notes_note_item_refresh (item);
+}
+
+static void
+notes_notebook_client_pending_cb (PatchesClient *client,
+                                  const char    *doc_id,
+                                  NotesNotebook *self)
+{
+  NotesNoteItem *item = notes_notebook_lookup_doc (self, doc_id);
+
+  if (item != NULL && notes_note_item_peek_doc (item) == NULL)
+    notes_note_item_refresh_sync_state (item);
+}
+
+static void
+notes_notebook_doc_state_changed_cb (PatchesSync   *sync,
+                                     const char    *doc_id,
+                                     NotesNotebook *self)
+{
+  NotesNoteItem *item = notes_notebook_lookup_doc (self, doc_id);
+
+  if (item != NULL && notes_note_item_peek_doc (item) == NULL)
+    notes_note_item_refresh_sync_state (item);
 }
 
 /* An item leaves the list: its document is closed and no longer
@@ -296,18 +376,44 @@ notes_notebook_release_item (NotesNotebook *self,
 }
 
 static NotesNoteItem *
-notes_notebook_open_item (NotesNotebook *self,
-                          const char    *note_id)
+notes_notebook_new_item (NotesNotebook *self,
+                         const char    *note_id)
 {
-  g_autofree char *doc_id = g_strconcat (NOTE_PREFIX, note_id, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PatchesDoc) doc = patches_client_open_doc (self->client, doc_id, &error);
-
   /* A note that cannot be read is still listed, so it can be deleted */
-  if (doc == NULL)
-    g_debug ("Could not open %s: %s", doc_id, error->message);
+  NotesNoteItem *item = notes_note_item_new_for_client (note_id, self->client);
 
-  return notes_note_item_new (note_id, doc);
+  notes_note_item_set_sync (item, self->sync);
+  return item;
+}
+
+/* Tracks the notes of @notes that are not listed yet, in one go (one
+ * transaction, one subscription) */
+static void
+notes_notebook_track_new (NotesNotebook *self,
+                          PatchesValue  *notes)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; notes != NULL && i < patches_value_object_get_size (notes); i++)
+    {
+      const char *note_id = patches_value_object_key_at (notes, i);
+      g_autofree char *doc_id = NULL;
+
+      if (g_hash_table_contains (self->index, note_id))
+        continue;
+
+      doc_id = g_strconcat (NOTE_PREFIX, note_id, NULL);
+      if (!patches_client_is_tracked (self->client, doc_id))
+        g_ptr_array_add (ids, g_steal_pointer (&doc_id));
+    }
+
+  if (ids->len == 0)
+    return;
+
+  g_ptr_array_add (ids, NULL);
+  if (!patches_client_track_docs (self->client, (const char * const *) ids->pdata, &error))
+    g_message ("Could not track the notes of %s: %s", self->id, error->message);
 }
 
 static void
@@ -329,6 +435,7 @@ notes_notebook_refresh (NotesNotebook *self)
 
           /* Views let go of it (an editor showing it gets nothing to
            * show) before its document is closed */
+          g_hash_table_remove (self->index, notes_note_item_get_note_id (removed));
           g_ptr_array_remove_index (self->items, i - 1);
           notes_notebook_items_changed (self, i - 1, 1, 0);
           notes_notebook_release_item (self, removed);
@@ -336,6 +443,7 @@ notes_notebook_refresh (NotesNotebook *self)
     }
 
   /* Notes that stay get their order; new ones join at the end */
+  notes_notebook_track_new (self, notes);
   n_before = self->items->len;
   for (guint i = 0; notes != NULL && i < patches_value_object_get_size (notes); i++)
     {
@@ -343,12 +451,13 @@ notes_notebook_refresh (NotesNotebook *self)
       PatchesValue *entry = patches_value_object_value_at (notes, i);
       PatchesValue *order = object_member (entry, "order");
       PatchesValue *created_at = object_member (entry, "createdAt");
-      NotesNoteItem *item = notes_notebook_find (self, note_id);
+      NotesNoteItem *item = g_hash_table_lookup (self->index, note_id);
 
       if (item == NULL)
         {
-          item = notes_notebook_open_item (self, note_id);
+          item = notes_notebook_new_item (self, note_id);
           g_ptr_array_add (self->items, item);
+          g_hash_table_insert (self->index, (gpointer) notes_note_item_get_note_id (item), item);
           notes_notebook_watch_item (self, item);
         }
 
@@ -470,7 +579,16 @@ notes_notebook_dispose (GObject *object)
         notes_notebook_unwatch_item (self, g_ptr_array_index (self->items, i));
       g_clear_pointer (&self->items, g_ptr_array_unref);
     }
+  g_clear_pointer (&self->index, g_hash_table_unref);
+  g_clear_pointer (&self->changed, g_hash_table_unref);
+  g_clear_handle_id (&self->changed_source, g_source_remove);
   g_clear_pointer (&self->deleted, g_hash_table_unref);
+
+  if (self->client != NULL)
+    g_signal_handlers_disconnect_by_data (self->client, self);
+  if (self->sync != NULL)
+    g_signal_handlers_disconnect_by_data (self->sync, self);
+  g_clear_object (&self->sync);
 
   if (self->doc != NULL)
     {
@@ -506,6 +624,10 @@ notes_notebook_get_property (GObject    *object,
     {
     case PROP_CLIENT:
       g_value_set_object (value, self->client);
+      break;
+
+    case PROP_SYNC:
+      g_value_set_object (value, self->sync);
       break;
 
     case PROP_ID:
@@ -553,6 +675,12 @@ notes_notebook_set_property (GObject      *object,
     {
     case PROP_CLIENT:
       self->client = g_value_dup_object (value);
+      g_signal_connect (self->client, "committed", G_CALLBACK (notes_notebook_committed_cb), self);
+      g_signal_connect (self->client, "pending-changed", G_CALLBACK (notes_notebook_client_pending_cb), self);
+      break;
+
+    case PROP_SYNC:
+      notes_notebook_set_sync (self, g_value_get_object (value));
       break;
 
     case PROP_ID:
@@ -583,6 +711,18 @@ notes_notebook_class_init (NotesNotebookClass *klass)
     g_param_spec_object ("client", NULL, NULL,
                          PATCHES_TYPE_CLIENT,
                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * NotesNotebook:sync:
+   *
+   * The sync engine of the client, where the sync state of notes whose
+   * document is closed comes from (without one, their badge only knows
+   * whether changes wait).
+   */
+  properties[PROP_SYNC] =
+    g_param_spec_object ("sync", NULL, NULL,
+                         PATCHES_TYPE_SYNC,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   /**
    * NotesNotebook:id:
@@ -662,6 +802,8 @@ static void
 notes_notebook_init (NotesNotebook *self)
 {
   self->items = g_ptr_array_new_with_free_func (g_object_unref);
+  self->index = g_hash_table_new (g_str_hash, g_str_equal);
+  self->changed = g_hash_table_new (NULL, NULL);
   self->deleted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, deleted_note_free);
   self->title = g_strdup ("");
 }
@@ -721,6 +863,49 @@ notes_notebook_get_client (NotesNotebook *self)
   g_return_val_if_fail (NOTES_IS_NOTEBOOK (self), NULL);
 
   return self->client;
+}
+
+/**
+ * notes_notebook_get_sync:
+ * @self: a #NotesNotebook
+ *
+ * Returns: (transfer none) (nullable): the sync engine
+ */
+PatchesSync *
+notes_notebook_get_sync (NotesNotebook *self)
+{
+  g_return_val_if_fail (NOTES_IS_NOTEBOOK (self), NULL);
+
+  return self->sync;
+}
+
+/**
+ * notes_notebook_set_sync:
+ * @self: a #NotesNotebook
+ * @sync: (nullable): the sync engine of the notebook's client
+ *
+ * Where the sync badges of notes whose document is closed come from.
+ */
+void
+notes_notebook_set_sync (NotesNotebook *self,
+                         PatchesSync   *sync)
+{
+  g_return_if_fail (NOTES_IS_NOTEBOOK (self));
+  g_return_if_fail (sync == NULL || PATCHES_IS_SYNC (sync));
+
+  if (self->sync == sync)
+    return;
+
+  if (self->sync != NULL)
+    g_signal_handlers_disconnect_by_data (self->sync, self);
+  g_set_object (&self->sync, sync);
+  if (self->sync != NULL)
+    g_signal_connect (self->sync, "doc-state-changed", G_CALLBACK (notes_notebook_doc_state_changed_cb), self);
+
+  for (guint i = 0; i < self->items->len; i++)
+    notes_note_item_set_sync (g_ptr_array_index (self->items, i), sync);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SYNC]);
 }
 
 /**
@@ -864,15 +1049,8 @@ notes_notebook_find (NotesNotebook *self,
   g_return_val_if_fail (note_or_doc_id != NULL, NULL);
 
   note_id = strip_note_prefix (note_or_doc_id);
-  for (guint i = 0; i < self->items->len; i++)
-    {
-      NotesNoteItem *item = g_ptr_array_index (self->items, i);
 
-      if (g_str_equal (notes_note_item_get_note_id (item), note_id))
-        return item;
-    }
-
-  return NULL;
+  return g_hash_table_lookup (self->index, note_id);
 }
 
 /* The order key after every listed note */

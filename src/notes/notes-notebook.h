@@ -3,8 +3,8 @@
  * The notes of one notebook as a #GListModel of #NotesNoteItem.  The
  * notebook is a document, `notebook/<id>`: {"title": …, "notes": {"<note
  * id>": {"order": <fractional key>, "createdAt": ms}}}; each listed note
- * is its own document, `note/<id>`, opened (and so tracked) while it is
- * listed, so that its title and sync badge stay fresh.
+ * is its own document, `note/<id>`, tracked while it is listed, so that
+ * its title and sync badge stay fresh, and opened when it is edited.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 
 #include "patches-client.h"
+#include "patches-sync.h"
 
 #include "notes-note-item.h"
 
@@ -27,6 +28,9 @@ NotesNotebook *notes_notebook_new              (PatchesClient        *client,
                                                 const char           *notebook_id) G_GNUC_WARN_UNUSED_RESULT;
 char          *notes_notebook_normalize_id     (const char           *notebook_id) G_GNUC_WARN_UNUSED_RESULT;
 PatchesClient *notes_notebook_get_client       (NotesNotebook        *self);
+PatchesSync   *notes_notebook_get_sync         (NotesNotebook        *self);
+void           notes_notebook_set_sync         (NotesNotebook        *self,
+                                                PatchesSync          *sync);
 const char    *notes_notebook_get_id           (NotesNotebook        *self);
 PatchesDoc    *notes_notebook_get_doc          (NotesNotebook        *self);
 const char    *notes_notebook_get_title        (NotesNotebook        *self);

@@ -64,6 +64,11 @@ struct _NotesWindow
   AdwBin               *editor_bin;
   GtkWidget            *new_note_button;
   GtkWidget            *menu_button;
+
+  /* The notebook loads once the window is on screen */
+  gboolean              load_started;
+  GdkFrameClock        *load_clock;
+  guint                 load_timeout;
 };
 
 enum {
@@ -146,7 +151,10 @@ notes_window_update_sidebar_page (NotesWindow *self)
 {
   const char *page = "list";
 
-  if (g_list_model_get_n_items (G_LIST_MODEL (self->notebook)) == 0)
+  /* Until the notebook is read, an empty list rather than "no notes" */
+  if (!notes_notebook_get_loaded (self->notebook))
+    page = "list";
+  else if (g_list_model_get_n_items (G_LIST_MODEL (self->notebook)) == 0)
     page = "empty";
   else if (g_list_model_get_n_items (G_LIST_MODEL (self->sort_model)) == 0)
     page = "no-results";
@@ -376,6 +384,63 @@ notes_window_notebook_loaded_cb (GObject      *source,
 
   notes_window_set_action_enabled (self, "new-note", TRUE);
   notes_window_update_sidebar_page (self);
+}
+
+/* The notebook is read after the first frame: with a thousand notes that
+ * takes longer than the rest of the start, and the window shows at once,
+ * its list filling a moment later */
+#define LOAD_LATEST_MS 500
+
+static void notes_window_load_after_paint_cb (GdkFrameClock *clock,
+                                              NotesWindow   *self);
+
+static void
+notes_window_load_notebook (NotesWindow *self)
+{
+  if (self->load_clock != NULL)
+    g_signal_handlers_disconnect_by_func (self->load_clock, notes_window_load_after_paint_cb, self);
+  g_clear_object (&self->load_clock);
+  g_clear_handle_id (&self->load_timeout, g_source_remove);
+
+  if (self->load_started || self->notebook == NULL)
+    return;
+
+  self->load_started = TRUE;
+  notes_notebook_load_async (self->notebook, NULL, notes_window_notebook_loaded_cb, g_object_ref (self));
+}
+
+static void
+notes_window_load_after_paint_cb (GdkFrameClock *clock,
+                                  NotesWindow   *self)
+{
+  notes_window_load_notebook (self);
+}
+
+static gboolean
+notes_window_load_timeout_cb (gpointer user_data)
+{
+  NotesWindow *self = user_data;
+
+  self->load_timeout = 0;
+  notes_window_load_notebook (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+notes_window_map (GtkWidget *widget)
+{
+  NotesWindow *self = NOTES_WINDOW (widget);
+  GdkFrameClock *clock;
+
+  GTK_WIDGET_CLASS (notes_window_parent_class)->map (widget);
+
+  clock = gtk_widget_get_frame_clock (widget);
+  if (!self->load_started && self->load_clock == NULL && clock != NULL)
+    {
+      self->load_clock = g_object_ref (clock);
+      g_signal_connect (clock, "after-paint", G_CALLBACK (notes_window_load_after_paint_cb), self);
+    }
 }
 
 /* Sync events */
@@ -724,6 +789,7 @@ notes_window_constructed (GObject *object)
 
   self->sync = g_object_ref (notes_application_get_sync (self->application));
   self->notebook = notes_notebook_new (notes_application_get_client (self->application), self->notebook_id);
+  notes_notebook_set_sync (self->notebook, self->sync);
   g_signal_connect (self->notebook, "notify::title", G_CALLBACK (notes_window_notebook_title_cb), self);
   notes_window_update_sidebar_title (self);
 
@@ -765,7 +831,8 @@ notes_window_constructed (GObject *object)
   notes_window_set_current (self, NULL);
   notes_window_update_sidebar_page (self);
 
-  notes_notebook_load_async (self->notebook, NULL, notes_window_notebook_loaded_cb, g_object_ref (self));
+  /* A window that is not shown soon loads its notebook anyway */
+  self->load_timeout = g_timeout_add (LOAD_LATEST_MS, notes_window_load_timeout_cb, self);
 }
 
 static void
@@ -776,6 +843,11 @@ notes_window_dispose (GObject *object)
   if (self->current != NULL)
     g_signal_handlers_disconnect_by_data (self->current, self);
   g_clear_object (&self->current);
+
+  if (self->load_clock != NULL)
+    g_signal_handlers_disconnect_by_func (self->load_clock, notes_window_load_after_paint_cb, self);
+  g_clear_object (&self->load_clock);
+  g_clear_handle_id (&self->load_timeout, g_source_remove);
 
   if (self->sync != NULL)
     g_signal_handlers_disconnect_by_data (self->sync, self);
@@ -879,6 +951,8 @@ notes_window_class_init (NotesWindowClass *klass)
   object_class->finalize = notes_window_finalize;
   object_class->get_property = notes_window_get_property;
   object_class->set_property = notes_window_set_property;
+
+  widget_class->map = notes_window_map;
 
   window_class->close_request = notes_window_close_request;
 

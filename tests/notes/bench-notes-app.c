@@ -2,23 +2,30 @@
  *
  * Two measurements of the built `patches-notes` (PATCHES_NOTES), each
  * against a real patches-server (PATCHES_SERVER) holding a notebook
- * `notebook/bench` of realistic notes (seeded over one connection first):
+ * `notebook/bench` of realistic notes (1,000 by default, 1–2 KB of rich
+ * text each, seeded over one connection first):
  *
  * --startup: the time from spawning the process to the first frame of its
- *   main window (target: under 400 ms), reported by the app itself when
- *   NOTES_REPORT_FIRST_FRAME=1 (notes-application.c), 20 runs each on a
- *   fresh profile and on a profile that already holds every note.
+ *   main window (target: under 400 ms), as the app reports it with
+ *   NOTES_REPORT_FIRST_FRAME=1 (notes-application.c), and to the first
+ *   frame that lists the notebook's notes; 20 launches each on a fresh
+ *   profile and on a profile that holds every note.
  *
- * --memory: the app on a fresh profile, until NOTES_REPORT_READY says the
+ * --memory: the app on a fresh profile until NOTES_REPORT_READY says the
  *   notebook and all its notes are synced (that time is printed too); its
  *   resident memory (VmRSS, target: under 100 MB with 1,000 notes) is read
- *   from /proc then and after a few quiet seconds, and once more after a
- *   restart on the now full profile.
+ *   from /proc then and after a few quiet seconds, once more after a
+ *   restart on the now full profile, and for comparison with an empty
+ *   notebook.
  *
- * Each run gets its own XDG directories, settings in memory, and a private
- * session bus when dbus-daemon is installed (a desktop has one).  Without
- * a display the benchmark runs itself again under xvfb-run.  The figures
- * go to stdout, the last line being one JSON object.
+ * Both run with each renderer of --renderers: by default GTK's choice
+ * (GL, under Xvfb Mesa's software rasterizer) and cairo (what the UI
+ * tests use).  Each run gets its own XDG directories, settings in memory
+ * and a private session bus when dbus-daemon is installed (a desktop has
+ * one).  Without a display the benchmark runs itself again under
+ * xvfb-run.  The figures go to stdout, the last line being one JSON
+ * object.  NOTES_BENCH_KEEP=1 keeps the profiles; NOTES_BENCH_SETTLE_MS
+ * sets the quiet time (3 s).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -27,6 +34,9 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __linux__
+# include <sys/prctl.h>
+#endif
 
 #include <glib/gstdio.h>
 #include <gio/gio.h>
@@ -57,7 +67,28 @@ static const char *words[] = {
   "tickets", "hotel", "train", "flight", "coffee", "tea", "bread", "apples",
 };
 
+/* The GSK renderer of the app runs (GSK_RENDERER), or NULL for GTK's
+ * choice */
+static const char *renderer;
+
+/* XDG_CACHE_HOME of every run: a profile of Patches Notes lives in
+ * XDG_DATA_HOME, while caches like Mesa's compiled shaders are shared by
+ * the programs of a desktop and warm after the first */
+static char *shared_cache;
+
+/* --verbose: every run's figures */
+static gboolean verbose;
+
 /* Helpers */
+
+/* Children do not outlive the benchmark, even when it fails */
+static void
+child_setup (gpointer user_data)
+{
+#ifdef __linux__
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+#endif
+}
 
 static double
 percentile (GArray *sorted,
@@ -361,6 +392,7 @@ static void
 bus_start (Bus *bus)
 {
   g_autofree char *daemon = g_find_program_in_path ("dbus-daemon");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autofree char *line = NULL;
@@ -370,8 +402,10 @@ bus_start (Bus *bus)
   if (daemon == NULL)
     return;
 
-  bus->process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error,
-                                   daemon, "--session", "--nofork", "--print-address=1", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  bus->process = g_subprocess_launcher_spawn (launcher, &error,
+                                              daemon, "--session", "--nofork", "--print-address=1", NULL);
   if (bus->process == NULL)
     {
       g_printerr ("No private session bus: %s\n", error->message);
@@ -419,6 +453,8 @@ typedef struct
   gint64            spawned_us;
   gint64            first_frame_us;  /* 0 until reported */
   double            first_frame_since_start_ms;
+  gint64            listed_us;       /* 0 until reported */
+  guint             listed_items;
   gint64            ready_us;        /* 0 until reported */
   guint             ready_items;
   gboolean          eof;
@@ -464,6 +500,11 @@ app_run_line_cb (GObject      *source,
       if (since != NULL)
         run->first_frame_since_start_ms = g_ascii_strtod (since + strlen ("since-start-ms="), NULL);
     }
+  else if (g_str_has_prefix (line, "notes-listed "))
+    {
+      run->listed_items = (guint) line_number (line, "items=");
+      run->listed_us = line_number (line, "monotonic-us=");
+    }
   else if (g_str_has_prefix (line, "notes-ready "))
     {
       run->ready_items = (guint) line_number (line, "items=");
@@ -495,13 +536,14 @@ app_run_wait_cb (GObject      *source,
 }
 
 /* Starts patches-notes on @profile_dir's XDG directories, syncing
- * notebook/bench with @server_url; @report is the list of NOTES_*
+ * @notebook_id with @server_url; @report is the list of NOTES_*
  * variables to set to 1 */
 static AppRun *
-app_run_start (const char         *profile_dir,
-               const char         *server_url,
-               const char         *bus_address,
-               const char * const *report)
+app_run_start_on (const char         *profile_dir,
+                  const char         *server_url,
+                  const char         *bus_address,
+                  const char         *notebook_id,
+                  const char * const *report)
 {
   static const char * const xdg_vars[] = {
     "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR",
@@ -509,7 +551,7 @@ app_run_start (const char         *profile_dir,
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GError) error = NULL;
   const char *binary = g_getenv ("PATCHES_NOTES");
-  const char *argv[] = { binary, "--server", server_url, "--notebook", NOTEBOOK_ID, NULL };
+  const char *argv[] = { binary, "--server", server_url, "--notebook", notebook_id, NULL };
   AppRun *run = g_new0 (AppRun, 1);
 
   if (binary == NULL)
@@ -519,19 +561,30 @@ app_run_start (const char         *profile_dir,
     {
       g_autofree char *dir = g_build_filename (profile_dir, xdg_vars[i] + strlen ("XDG_"), NULL);
 
+      if (shared_cache != NULL && g_str_equal (xdg_vars[i], "XDG_CACHE_HOME"))
+        {
+          g_free (dir);
+          dir = g_strdup (shared_cache);
+        }
       g_mkdir_with_parents (dir, 0700);
       g_subprocess_launcher_setenv (launcher, xdg_vars[i], dir, TRUE);
     }
   g_subprocess_launcher_setenv (launcher, "DBUS_SESSION_BUS_ADDRESS", bus_address, TRUE);
   g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "memory", TRUE);
   g_subprocess_launcher_setenv (launcher, "NO_AT_BRIDGE", "1", TRUE);
+  if (renderer != NULL)
+    g_subprocess_launcher_setenv (launcher, "GSK_RENDERER", renderer, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "GSK_RENDERER");
   g_subprocess_launcher_unsetenv (launcher, "NOTES_REPORT_FIRST_FRAME");
   g_subprocess_launcher_unsetenv (launcher, "NOTES_EXIT_AFTER_FIRST_FRAME");
+  g_subprocess_launcher_unsetenv (launcher, "NOTES_EXIT_AFTER_LISTED");
   g_subprocess_launcher_unsetenv (launcher, "NOTES_REPORT_READY");
   g_subprocess_launcher_unsetenv (launcher, "NOTES_EXIT_AFTER_READY");
   for (guint i = 0; report[i] != NULL; i++)
     g_subprocess_launcher_setenv (launcher, report[i], "1", TRUE);
   g_subprocess_launcher_set_cwd (launcher, profile_dir);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
 
   run->cancellable = g_cancellable_new ();
   run->spawned_us = g_get_monotonic_time ();
@@ -545,6 +598,15 @@ app_run_start (const char         *profile_dir,
   app_run_read_line (run);
 
   return run;
+}
+
+static AppRun *
+app_run_start (const char         *profile_dir,
+               const char         *server_url,
+               const char         *bus_address,
+               const char * const *report)
+{
+  return app_run_start_on (profile_dir, server_url, bus_address, NOTEBOOK_ID, report);
 }
 
 /* Waits until the process ended and its output was read */
@@ -620,11 +682,21 @@ read_memory (const char *pid,
   return memory->rss_kb > 0;
 }
 
+/* How long the app is left alone before its memory is read again
+ * (NOTES_BENCH_SETTLE_MS, 3 s by default) */
+static guint
+settle_ms (void)
+{
+  const char *value = g_getenv ("NOTES_BENCH_SETTLE_MS");
+
+  return value != NULL ? (guint) g_ascii_strtoull (value, NULL, 10) : SETTLE_MS;
+}
+
 static void
 print_memory (const char   *label,
               const Memory *memory)
 {
-  g_print ("  %-28s VmRSS %6.1f MB (anon %5.1f MB, file %5.1f MB), peak VmHWM %6.1f MB\n",
+  g_print ("    %-28s VmRSS %6.1f MB (anon %5.1f MB, file %5.1f MB), peak VmHWM %6.1f MB\n",
            label, memory->rss_kb / 1024.0, memory->anon_kb / 1024.0,
            memory->file_kb / 1024.0, memory->hwm_kb / 1024.0);
 }
@@ -636,23 +708,39 @@ typedef struct
   double p50;
   double p90;
   double max;
-  double since_start_p50;
 } Stats;
 
-/* @runs launches that quit after their first frame; a fresh profile each
- * time unless @profile_dir is given */
+static Stats
+stats_of (GArray *values)
+{
+  Stats stats;
+
+  g_array_sort (values, compare_doubles);
+  stats.p50 = percentile (values, 0.5);
+  stats.p90 = percentile (values, 0.9);
+  stats.max = percentile (values, 1.0);
+
+  return stats;
+}
+
+/* @runs launches that quit once their list is shown; a fresh profile
+ * each time unless @profile_dir is given.  Returns the first frame's
+ * figures, and the listed frame's in @listed */
 static Stats
 measure_startup (const char *label,
                  const char *root,
                  const char *profile_dir,
                  const char *server_url,
                  const char *bus_address,
-                 guint       runs)
+                 guint       runs,
+                 Stats      *listed)
 {
-  static const char * const report[] = { "NOTES_REPORT_FIRST_FRAME", "NOTES_EXIT_AFTER_FIRST_FRAME", NULL };
+  static const char * const report[] = { "NOTES_REPORT_FIRST_FRAME", "NOTES_EXIT_AFTER_LISTED", NULL };
   g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) listed_times = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) since_start = g_array_new (FALSE, FALSE, sizeof (double));
-  Stats stats = { 0 };
+  guint listed_items = 0;
+  Stats stats;
 
   for (guint i = 0; i < runs; i++)
     {
@@ -662,23 +750,29 @@ measure_startup (const char *label,
       double ms;
 
       app_run_finish (run);
-      if (run->first_frame_us == 0)
-        g_error ("%s run %u: the app reported no first frame", label, i + 1);
+      if (run->first_frame_us == 0 || run->listed_us == 0)
+        g_error ("%s run %u: the app reported no first frame or no list", label, i + 1);
 
       ms = (run->first_frame_us - run->spawned_us) / 1000.0;
       g_array_append_val (times, ms);
+      ms = (run->listed_us - run->spawned_us) / 1000.0;
+      g_array_append_val (listed_times, ms);
+      if (verbose)
+        g_print ("    run %2u: first frame %6.1f ms, %u notes listed %6.1f ms\n", i + 1,
+                 (run->first_frame_us - run->spawned_us) / 1000.0, run->listed_items, ms);
       g_array_append_val (since_start, run->first_frame_since_start_ms);
+      listed_items = run->listed_items;
     }
 
-  g_array_sort (times, compare_doubles);
-  g_array_sort (since_start, compare_doubles);
-  stats.p50 = percentile (times, 0.5);
-  stats.p90 = percentile (times, 0.9);
-  stats.max = percentile (times, 1.0);
-  stats.since_start_p50 = percentile (since_start, 0.5);
+  stats = stats_of (times);
+  *listed = stats_of (listed_times);
 
-  g_print ("  %-34s p50 %6.1f ms   p90 %6.1f ms   max %6.1f ms   (app's own /proc clock: p50 %.0f ms)\n",
-           label, stats.p50, stats.p90, stats.max, stats.since_start_p50);
+  g_print ("  %s\n"
+           "    first frame:               p50 %6.1f ms   p90 %6.1f ms   max %6.1f ms"
+           "   (app's own /proc clock: p50 %.0f ms)\n"
+           "    frame listing %4u notes:   p50 %6.1f ms   p90 %6.1f ms   max %6.1f ms\n",
+           label, stats.p50, stats.p90, stats.max, stats_of (since_start).p50,
+           listed_items, listed->p50, listed->p90, listed->max);
 
   return stats;
 }
@@ -707,18 +801,30 @@ stop_run (AppRun *run)
   app_run_finish (run);
 }
 
+/* Both figures on one profile kind, for the JSON report */
+static void
+append_stats (GString     *json,
+              const char  *key,
+              const Stats *stats)
+{
+  g_string_append_printf (json, "\"%s\": {\"p50\": %.1f, \"p90\": %.1f, \"max\": %.1f}",
+                          key, stats->p50, stats->p90, stats->max);
+}
+
 static int
-bench_startup (const char *root,
-               const char *server_url,
-               const char *bus_address,
-               guint       n_notes,
-               guint       runs)
+bench_startup (const char         *root,
+               const char         *server_url,
+               const char         *bus_address,
+               guint               n_notes,
+               guint               runs,
+               const char * const *renderers)
 {
   g_autofree char *warm = g_build_filename (root, "warm", NULL);
+  g_autoptr(GString) json = g_string_new (NULL);
   g_autoptr(AppRun) prepare = NULL;
-  Stats cold, warm_stats;
 
   g_print ("Start to first frame of the main window, %u runs each (target: under 400 ms)\n", runs);
+  g_string_append_printf (json, "{\"runs\": %u, \"notes\": %u", runs, n_notes);
 
   /* A first launch that nobody measures: the page cache holds the
    * libraries afterwards, as on a desktop where GTK apps run */
@@ -730,80 +836,139 @@ bench_startup (const char *root,
     app_run_finish (run);
   }
 
-  cold = measure_startup ("fresh profile:", root, NULL, server_url, bus_address, runs);
-
+  /* A profile that holds every note */
   prepare = run_until_ready (warm, server_url, bus_address);
   stop_run (prepare);
-  g_print ("  (profile with all %u notes synced in %.0f ms)\n", prepare->ready_items,
+  g_print ("(a profile synced all %u notes in %.0f ms)\n", prepare->ready_items,
            (prepare->ready_us - prepare->spawned_us) / 1000.0);
 
-  {
-    g_autofree char *label = g_strdup_printf ("profile holding %u notes:", n_notes);
+  for (guint r = 0; renderers[r] != NULL; r++)
+    {
+      g_autofree char *fresh_label = NULL;
+      g_autofree char *full_label = NULL;
+      Stats cold, cold_listed, full, full_listed;
 
-    warm_stats = measure_startup (label, root, warm, server_url, bus_address, runs);
-  }
+      renderer = g_str_equal (renderers[r], "default") ? NULL : renderers[r];
+      fresh_label = g_strdup_printf ("GSK_RENDERER=%s, fresh profile (nothing synced yet):", renderers[r]);
+      full_label = g_strdup_printf ("GSK_RENDERER=%s, profile holding the %u notes:", renderers[r], n_notes);
 
-  g_print ("{\"runs\": %u, \"notes\": %u, "
-           "\"fresh_profile_ms\": {\"p50\": %.1f, \"p90\": %.1f, \"max\": %.1f}, "
-           "\"full_profile_ms\": {\"p50\": %.1f, \"p90\": %.1f, \"max\": %.1f}}\n",
-           runs, n_notes, cold.p50, cold.p90, cold.max,
-           warm_stats.p50, warm_stats.p90, warm_stats.max);
+      cold = measure_startup (fresh_label, root, NULL, server_url, bus_address, runs, &cold_listed);
+      full = measure_startup (full_label, root, warm, server_url, bus_address, runs, &full_listed);
+
+      g_string_append_printf (json, ", \"%s\": {", renderers[r]);
+      append_stats (json, "fresh_profile_ms", &cold);
+      g_string_append (json, ", ");
+      append_stats (json, "full_profile_ms", &full);
+      g_string_append (json, ", ");
+      append_stats (json, "full_profile_listed_ms", &full_listed);
+      g_string_append (json, "}");
+    }
+  renderer = NULL;
+
+  g_print ("%s}\n", json->str);
 
   return 0;
 }
 
 /* --memory */
 
-static int
-bench_memory (const char *root,
-              const char *server_url,
-              const char *bus_address,
-              guint       n_notes)
+/* One renderer's figures, appended to @json */
+static void
+measure_memory (const char *root,
+                const char *label,
+                const char *server_url,
+                const char *bus_address,
+                GString    *json)
 {
-  g_autofree char *profile = g_build_filename (root, "memory", NULL);
+  g_autofree char *profile = g_build_filename (root, label, "memory", NULL);
   g_autofree char *store = NULL;
   g_autoptr(AppRun) first = NULL;
   g_autoptr(AppRun) again = NULL;
-  Memory at_ready, settled, restart_ready, restart_settled;
+  g_autoptr(AppRun) empty = NULL;
+  Memory baseline, at_ready, settled, restart_ready, restart_settled;
   GStatBuf st;
   double sync_ms, restart_ms;
 
-  g_print ("Resident memory with %u notes tracked (target: VmRSS under 100 MB)\n", n_notes);
+  g_print ("  GSK_RENDERER=%s\n", label);
+
+  /* What the app takes without notes, in the same environment */
+  {
+    static const char * const report[] = { "NOTES_REPORT_FIRST_FRAME", NULL };
+    g_autofree char *dir = g_build_filename (root, label, "empty", NULL);
+
+    empty = app_run_start_on (dir, server_url, bus_address, "notebook/empty", report);
+    if (!PATCHES_TEST_WAIT_FOR (empty->first_frame_us != 0 || empty->exited, RUN_TIMEOUT_MS) ||
+        empty->first_frame_us == 0)
+      g_error ("patches-notes never showed its window");
+    patches_test_sleep_ms (settle_ms ());
+    read_memory (empty->pid, &baseline);
+    stop_run (empty);
+    print_memory ("empty notebook, settled:", &baseline);
+  }
 
   first = run_until_ready (profile, server_url, bus_address);
   read_memory (first->pid, &at_ready);
-  patches_test_sleep_ms (SETTLE_MS);
+  patches_test_sleep_ms (settle_ms ());
   read_memory (first->pid, &settled);
   stop_run (first);
 
   sync_ms = (first->ready_us - first->spawned_us) / 1000.0;
-  g_print ("  fresh profile: all %u notes synced %.0f ms after launch (first frame at %.0f ms)\n",
+  g_print ("    fresh profile: all %u notes synced %.0f ms after launch (first frame at %.0f ms)\n",
            first->ready_items, sync_ms, (first->first_frame_us - first->spawned_us) / 1000.0);
   print_memory ("when synced:", &at_ready);
-  print_memory ("3 s later:", &settled);
+  print_memory ("settled:", &settled);
 
   again = run_until_ready (profile, server_url, bus_address);
   read_memory (again->pid, &restart_ready);
-  patches_test_sleep_ms (SETTLE_MS);
+  patches_test_sleep_ms (settle_ms ());
   read_memory (again->pid, &restart_settled);
   stop_run (again);
 
   restart_ms = (again->ready_us - again->spawned_us) / 1000.0;
-  g_print ("  restart on that profile: in step with the server %.0f ms after launch\n", restart_ms);
+  g_print ("    restart on that profile: in step with the server %.0f ms after launch\n", restart_ms);
   print_memory ("when in step:", &restart_ready);
-  print_memory ("3 s later:", &restart_settled);
+  print_memory ("settled:", &restart_settled);
 
-  store = g_build_filename (profile, "DATA", "patches-notes", "default", "patches.db", NULL);
+  store = g_build_filename (profile, "DATA_HOME", "patches-notes", "default", "patches.db", NULL);
   if (g_stat (store, &st) == 0)
-    g_print ("  local store: %.1f MB\n", st.st_size / (1024.0 * 1024.0));
+    g_print ("    local store: %.1f MB\n", st.st_size / (1024.0 * 1024.0));
 
-  g_print ("{\"notes\": %u, \"sync_ms\": %.0f, \"restart_sync_ms\": %.0f, "
-           "\"rss_mb\": %.1f, \"rss_settled_mb\": %.1f, \"rss_restart_mb\": %.1f, "
-           "\"rss_restart_settled_mb\": %.1f, \"anon_mb\": %.1f, \"peak_mb\": %.1f}\n",
-           first->ready_items, sync_ms, restart_ms,
-           at_ready.rss_kb / 1024.0, settled.rss_kb / 1024.0,
-           restart_ready.rss_kb / 1024.0, restart_settled.rss_kb / 1024.0,
-           settled.anon_kb / 1024.0, MAX (settled.hwm_kb, restart_settled.hwm_kb) / 1024.0);
+  g_print ("    notes' share (settled, minus the empty notebook): VmRSS %+.1f MB, anon %+.1f MB\n",
+           ((double) settled.rss_kb - baseline.rss_kb) / 1024.0,
+           ((double) settled.anon_kb - baseline.anon_kb) / 1024.0);
+
+  g_string_append_printf (json,
+                          ", \"%s\": {\"sync_ms\": %.0f, \"restart_sync_ms\": %.0f, "
+                          "\"rss_empty_mb\": %.1f, \"rss_mb\": %.1f, \"rss_settled_mb\": %.1f, "
+                          "\"rss_restart_mb\": %.1f, \"rss_restart_settled_mb\": %.1f, "
+                          "\"anon_empty_mb\": %.1f, \"anon_settled_mb\": %.1f, \"peak_mb\": %.1f}",
+                          label, sync_ms, restart_ms,
+                          baseline.rss_kb / 1024.0, at_ready.rss_kb / 1024.0, settled.rss_kb / 1024.0,
+                          restart_ready.rss_kb / 1024.0, restart_settled.rss_kb / 1024.0,
+                          baseline.anon_kb / 1024.0, settled.anon_kb / 1024.0,
+                          MAX (settled.hwm_kb, restart_settled.hwm_kb) / 1024.0);
+}
+
+static int
+bench_memory (const char         *root,
+              const char         *server_url,
+              const char         *bus_address,
+              guint               n_notes,
+              const char * const *renderers)
+{
+  g_autoptr(GString) json = g_string_new (NULL);
+
+  g_print ("Resident memory with %u notes tracked (target: VmRSS under 100 MB)\n", n_notes);
+  g_string_append_printf (json, "{\"notes\": %u", n_notes);
+
+  for (guint r = 0; renderers[r] != NULL; r++)
+    {
+      renderer = g_str_equal (renderers[r], "default") ? NULL : renderers[r];
+      measure_memory (root, renderers[r], server_url, bus_address, json);
+    }
+  renderer = NULL;
+
+  g_print ("%s}\n", json->str);
 
   return 0;
 }
@@ -849,11 +1014,17 @@ main (int   argc,
   gboolean memory = FALSE;
   int runs = DEFAULT_RUNS;
   int n_notes = DEFAULT_NOTES;
+  g_autofree char *renderer_list = NULL;
+  g_auto(GStrv) renderers = NULL;
   const GOptionEntry entries[] = {
     { "startup", 0, 0, G_OPTION_ARG_NONE, &startup, "Measure start to first frame", NULL },
     { "memory", 0, 0, G_OPTION_ARG_NONE, &memory, "Measure resident memory and sync time", NULL },
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "Launches per startup figure (20)", "N" },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Print every launch's figures", NULL },
     { "notes", 0, 0, G_OPTION_ARG_INT, &n_notes, "Notes in the notebook (1000)", "N" },
+    { "renderers", 0, 0, G_OPTION_ARG_STRING, &renderer_list,
+      "GSK renderers to measure with, comma-separated; \"default\" is GTK's choice "
+      "(GSK_RENDERER if set, else default,cairo)", "LIST" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("- Patches Notes startup and memory");
@@ -888,6 +1059,7 @@ main (int   argc,
   root = g_dir_make_tmp ("bench-notes-app-XXXXXX", &error);
   g_assert_no_error (error);
 
+  shared_cache = g_build_filename (root, "CACHE_HOME", NULL);
   server = patches_test_server_new (NULL);
   bus_start (&bus);
 
@@ -898,14 +1070,26 @@ main (int   argc,
            (g_get_monotonic_time () - seed_start) / 1e6,
            bus.process != NULL ? "; private session bus" : "; no session bus");
 
+  /* GTK picks GL where it can, which under Xvfb is Mesa's software
+   * rasterizer; the UI tests draw with cairo.  Both are measured unless
+   * one is asked for */
+  if (renderer_list == NULL)
+    renderer_list = g_strdup (g_getenv ("GSK_RENDERER") != NULL ? g_getenv ("GSK_RENDERER") : "default,cairo");
+  renderers = g_strsplit (renderer_list, ",", -1);
+
   if (startup)
     status = bench_startup (root, patches_test_server_get_url (server), bus.address,
-                            (guint) n_notes, (guint) runs);
+                            (guint) n_notes, (guint) runs, (const char * const *) renderers);
   else
-    status = bench_memory (root, patches_test_server_get_url (server), bus.address, (guint) n_notes);
+    status = bench_memory (root, patches_test_server_get_url (server), bus.address,
+                           (guint) n_notes, (const char * const *) renderers);
 
   bus_stop (&bus);
-  remove_tree (root);
+  if (g_getenv ("NOTES_BENCH_KEEP") != NULL)
+    g_print ("Profiles kept in %s\n", root);
+  else
+    remove_tree (root);
+  g_clear_pointer (&shared_cache, g_free);
 
   return status;
 }
