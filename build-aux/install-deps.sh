@@ -8,6 +8,8 @@ packages=(
   libglib2.0-dev libjson-glib-dev libsoup-3.0-dev libsqlite3-dev
   libgtk-4-dev libadwaita-1-dev libsecret-1-dev
   clang libclang-rt-14-dev
+  gobject-introspection libgirepository1.0-dev python3-gi
+  gir1.2-json-1.0 gir1.2-soup-3.0
   xvfb xauth desktop-file-utils appstream
 )
 

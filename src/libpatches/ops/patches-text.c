@@ -223,7 +223,7 @@ text_alloc (void)
 }
 
 /**
- * patches_text_new_from_delta:
+ * patches_text_new_from_delta: (skip)
  * @document: (transfer full): the document (normally inserts only, ending
  *   in "\n"; any delta is accepted and kept exactly as it is)
  *
@@ -243,7 +243,7 @@ patches_text_new_from_delta (PatchesDelta *document)
 }
 
 /**
- * patches_text_new_plain:
+ * patches_text_new_plain: (skip)
  * @utf8: plain text
  *
  * Creates a document holding @utf8 as one run without attributes.  Every
@@ -275,7 +275,7 @@ patches_text_new_plain (const char *utf8)
 }
 
 /**
- * patches_text_copy:
+ * patches_text_copy: (skip)
  * @self: a text value
  *
  * Copies the text.  A rope is shared, not copied (O(1)): either text

@@ -38,7 +38,7 @@ change_alloc (void)
  * patches_change_new:
  * @id: (nullable): the change id, or %NULL to mint a new 12-character id
  * @base_rev: revision the ops are expressed against
- * @rev: (provisional) revision of the change
+ * @rev: provisional revision of the change
  * @ops: (transfer full) (nullable) (element-type PatchesOp): the ops, an
  *   array freeing its elements with patches_op_unref(); %NULL for none
  * @created_at: creation time in ms since the epoch

@@ -74,8 +74,8 @@ error_private (GError **error)
  * patches_commit_error_get_status:
  * @error: (nullable): an error
  *
- * The `code` the reference server puts in the JSON-RPC error member for
- * @error: 409, 400 or 503 for the errors of #PATCHES_COMMIT_ERROR that
+ * The `code` the reference server puts in the JSON-RPC error member
+ * for @error: 409, 400 or 503 for the errors of #PATCHES_COMMIT_ERROR that
  * have an HTTP-like status, otherwise %PATCHES_JSONRPC_SERVER_ERROR
  * (-32000), for every other domain too.
  *
@@ -110,8 +110,8 @@ patches_commit_error_get_status (const GError *error)
  * patches_commit_error_get_data:
  * @error: (nullable): an error
  *
- * The `data` the reference server puts in the JSON-RPC error member for
- * @error: `{"scope": "doc"}` for 409 and the inconsistent-baseRev 400,
+ * The `data` the reference server puts in the JSON-RPC error member
+ * for @error: `{"scope": "doc"}` for 409 and the inconsistent-baseRev 400,
  * `{"changeId": …, "scope": "change"}` for the root-op 400 and
  * `{"docId": …, "versionId": …}` for 503.
  *
