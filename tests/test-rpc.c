@@ -1072,6 +1072,57 @@ test_cancel (Fixture       *f,
   g_assert_cmpstr (last_frame (f->server_rx), ==, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"echo\",\"params\":[3]}");
 }
 
+/* PROTOCOL.md §12 hazard 6: a peer that keeps the socket up but never
+ * answers a call */
+static void
+test_request_timeout (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(CallResult) r1 = NULL;
+  g_autoptr(CallResult) r2 = NULL;
+  g_autoptr(CallResult) r3 = NULL;
+  gint64 start;
+  guint n;
+
+  g_assert_cmpuint (patches_rpc_get_request_timeout (f->client_rpc), ==, 0);
+  patches_rpc_set_request_timeout (f->client_rpc, 1);
+  g_assert_cmpuint (patches_rpc_get_request_timeout (f->client_rpc), ==, 1);
+
+  /* Answered in time: the timer does not fire afterwards */
+  r1 = call_start (f->client_rpc, "echo", "[1]", NULL);
+  WAIT_UNTIL (r1->done);
+  g_assert_no_error (r1->error);
+  assert_json (r1->result, "[1]");
+
+  start = g_get_monotonic_time ();
+  r2 = call_start (f->client_rpc, "hold", "[2]", NULL);
+  WAIT_UNTIL (f->held->len == 1);
+  WAIT_UNTIL (r2->done);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 900 * G_TIME_SPAN_MILLISECOND);
+  g_assert_error (r2->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_true (patches_rpc_error_is_network (r2->error));
+  g_assert_nonnull (strstr (r2->error->message, "hold"));
+
+  /* The socket stays open; the late answer is dropped */
+  g_assert_cmpint (patches_transport_get_state (PATCHES_TRANSPORT (f->client_transport)), ==,
+                   PATCHES_TRANSPORT_STATE_OPEN);
+  n = f->client_rx->len;
+  patches_rpc_request_return_value (g_ptr_array_index (f->held, 0), NULL);
+  WAIT_UNTIL (f->client_rx->len > n);
+
+  /* Calls go on working, and 0 waits again */
+  patches_rpc_set_request_timeout (f->client_rpc, 0);
+  r3 = call_start (f->client_rpc, "hold", "[3]", NULL);
+  WAIT_UNTIL (f->held->len == 2);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 1200 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (r3->done);
+  patches_rpc_request_return_value (g_ptr_array_index (f->held, 1), NULL);
+  WAIT_UNTIL (r3->done);
+  g_assert_no_error (r3->error);
+}
+
 static void
 method_drop (PatchesRpc        *rpc,
              PatchesRpcRequest *request,
@@ -1275,6 +1326,7 @@ main (int   argc,
   ADD ("call/void-and-null", test_call_void_and_null);
   ADD ("call/errors", test_call_errors);
   ADD ("call/cancel", test_cancel);
+  ADD ("call/request-timeout", test_request_timeout);
   ADD ("call/big-frame", test_big_frame);
   ADD ("call/unanswered-request", test_unanswered_request);
   ADD ("notify/both-ways", test_notify_both_ways);

@@ -719,6 +719,179 @@ test_tombstones (Fixture       *fixture,
   g_assert_cmpint (doc->committed_rev, ==, 9);
 }
 
+/* patches_store_get_doc_info() agrees with patches_store_load_doc() */
+static void
+assert_info (PatchesStore *store,
+             const char   *doc_id,
+             gint64        rev,
+             guint         n_pending,
+             gboolean      deleted)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PatchesStoredDoc) doc = NULL;
+  gint64 got_rev = -1;
+  guint got_pending = 99;
+  gboolean got_deleted = !deleted;
+
+  g_assert_true (patches_store_get_doc_info (store, doc_id, &got_rev, &got_pending, &got_deleted, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (got_rev, ==, rev);
+  g_assert_cmpuint (got_pending, ==, n_pending);
+  g_assert_cmpint (got_deleted, ==, deleted);
+
+  /* Every out argument is optional */
+  g_assert_true (patches_store_get_doc_info (store, doc_id, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  doc = patches_store_load_doc (store, doc_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (doc->deleted ? 0 : doc->committed_rev, ==, rev);
+  g_assert_cmpuint (doc->pending->len, ==, n_pending);
+  g_assert_cmpint (doc->deleted, ==, deleted);
+}
+
+static void
+test_doc_info (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PatchesValue) state = patches_test_parse ("{\"x\":1}");
+  g_autoptr(GPtrArray) pending = changes_of (make_change ("p3", 3, "x", 2), NULL);
+  g_autoptr(GPtrArray) more = changes_of (make_change ("p4", 4, "x", 3),
+                                          make_change ("p5", 5, "x", 4), NULL);
+  g_autoptr(GPtrArray) log = changes_of (make_change ("p3", 3, "x", 2), NULL);
+  g_autoptr(GPtrArray) rest = changes_of (make_change ("p4", 4, "x", 3),
+                                          make_change ("p5", 5, "x", 4), NULL);
+  gint64 rev = 7;
+  guint n_pending = 7;
+  gboolean deleted = TRUE;
+
+  g_assert_false (patches_store_get_doc_info (fixture->store, "d", &rev, &n_pending, &deleted, &error));
+  g_assert_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Pending only */
+  g_assert_true (patches_store_append_pending (fixture->store, "d", pending, &error));
+  g_assert_no_error (error);
+  assert_info (fixture->store, "d", 0, 1, FALSE);
+
+  g_assert_true (patches_store_save_snapshot (fixture->store, "d", state, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (patches_store_append_pending (fixture->store, "d", more, &error));
+  g_assert_no_error (error);
+  assert_info (fixture->store, "d", 2, 3, FALSE);
+  reopen (fixture);
+  assert_info (fixture->store, "d", 2, 3, FALSE);
+
+  /* A commit confirms one */
+  g_assert_true (patches_store_save_committed (fixture->store, "d", log, NULL, 3, rest, &error));
+  g_assert_no_error (error);
+  assert_info (fixture->store, "d", 3, 2, FALSE);
+  {
+    g_autoptr(GPtrArray) none = changes_new ();
+
+    g_assert_true (patches_store_replace_pending (fixture->store, "d", none, &error));
+    g_assert_no_error (error);
+    assert_info (fixture->store, "d", 3, 0, FALSE);
+    g_assert_true (patches_store_replace_pending (fixture->store, "d", rest, &error));
+    g_assert_no_error (error);
+    assert_info (fixture->store, "d", 3, 2, FALSE);
+  }
+
+  /* Another document does not count */
+  g_assert_true (patches_store_save_snapshot (fixture->store, "e", state, 5, pending, &error));
+  g_assert_no_error (error);
+  assert_info (fixture->store, "e", 5, 1, FALSE);
+  assert_info (fixture->store, "d", 3, 2, FALSE);
+
+  /* A tombstone */
+  g_assert_true (patches_store_delete_doc (fixture->store, "d", &error));
+  g_assert_no_error (error);
+  reopen (fixture);
+  assert_info (fixture->store, "d", 0, 0, TRUE);
+  assert_info (fixture->store, "e", 5, 1, FALSE);
+}
+
+/* A store that implements only load_doc (and what the test needs): the
+ * interface falls back on it */
+
+#define TEST_TYPE_LOAD_ONLY_STORE (test_load_only_store_get_type ())
+G_DECLARE_FINAL_TYPE (TestLoadOnlyStore, test_load_only_store, TEST, LOAD_ONLY_STORE, GObject)
+
+struct _TestLoadOnlyStore
+{
+  GObject       parent_instance;
+  PatchesStore *inner;
+};
+
+static PatchesStoredDoc *
+test_load_only_store_load_doc (PatchesStore  *store,
+                               const char    *doc_id,
+                               GError       **error)
+{
+  guint *n_loads = g_object_get_data (G_OBJECT (store), "n-loads");
+
+  (*n_loads)++;
+  return patches_store_load_doc (TEST_LOAD_ONLY_STORE (store)->inner, doc_id, error);
+}
+
+static void
+test_load_only_store_iface_init (PatchesStoreInterface *iface)
+{
+  iface->load_doc = test_load_only_store_load_doc;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestLoadOnlyStore, test_load_only_store, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (PATCHES_TYPE_STORE, test_load_only_store_iface_init))
+
+static void
+test_load_only_store_finalize (GObject *object)
+{
+  g_clear_object (&TEST_LOAD_ONLY_STORE (object)->inner);
+  G_OBJECT_CLASS (test_load_only_store_parent_class)->finalize (object);
+}
+
+static void
+test_load_only_store_class_init (TestLoadOnlyStoreClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_load_only_store_finalize;
+}
+
+static void
+test_load_only_store_init (TestLoadOnlyStore *self)
+{
+  self->inner = PATCHES_STORE (patches_memory_store_new ());
+}
+
+static void
+test_doc_info_fallback (void)
+{
+  g_autoptr(TestLoadOnlyStore) store = g_object_new (TEST_TYPE_LOAD_ONLY_STORE, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PatchesValue) state = patches_test_parse ("{\"x\":1}");
+  g_autoptr(GPtrArray) pending = changes_of (make_change ("p5", 5, "x", 2), NULL);
+  guint n_loads = 0;
+  gint64 rev = 0;
+  guint n_pending = 0;
+  gboolean deleted = TRUE;
+
+  g_object_set_data (G_OBJECT (store), "n-loads", &n_loads);
+
+  g_assert_false (patches_store_get_doc_info (PATCHES_STORE (store), "d", &rev, &n_pending, &deleted, &error));
+  g_assert_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (n_loads, ==, 1);
+
+  g_assert_true (patches_store_save_snapshot (store->inner, "d", state, 4, pending, &error));
+  g_assert_no_error (error);
+  assert_info (PATCHES_STORE (store), "d", 4, 1, FALSE);
+  g_assert_cmpuint (n_loads, >, 1);
+
+  g_assert_true (patches_store_delete_doc (store->inner, "d", &error));
+  g_assert_no_error (error);
+  assert_info (PATCHES_STORE (store), "d", 0, 0, TRUE);
+}
+
 static void
 test_meta_and_client_id (Fixture       *fixture,
                          gconstpointer  data)
@@ -1078,6 +1251,20 @@ test_sqlite_bad_row (void)
   g_assert_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_CORRUPT);
   g_assert_nonnull (strstr (error->message, "the-doc"));
   g_assert_nonnull (strstr (error->message, "snapshot"));
+  g_clear_error (&error);
+
+  /* The cheap query reads no state, so it does not mind */
+  {
+    gint64 rev = -1;
+    guint n_pending = 0;
+    gboolean deleted = TRUE;
+
+    g_assert_true (patches_store_get_doc_info (store, "the-doc", &rev, &n_pending, &deleted, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (rev, ==, 0);
+    g_assert_cmpuint (n_pending, ==, 2);
+    g_assert_false (deleted);
+  }
 }
 
 static void
@@ -1211,6 +1398,7 @@ main (int   argc,
     { "append-atomic", test_append_atomic },
     { "tracking", test_tracking },
     { "tombstones", test_tombstones },
+    { "doc-info", test_doc_info },
     { "meta-and-client-id", test_meta_and_client_id },
     { "large-text", test_large_text },
   };
@@ -1236,6 +1424,7 @@ main (int   argc,
     }
 
   g_test_add_func ("/store/memory/client-ids-differ", test_client_ids_differ);
+  g_test_add_func ("/store/doc-info-fallback", test_doc_info_fallback);
   g_test_add_func ("/store/sqlite/exact-json", test_sqlite_exact_json);
   g_test_add_func ("/store/sqlite/compaction", test_sqlite_compaction);
   g_test_add_func ("/store/sqlite/newer-version", test_sqlite_newer_version);

@@ -30,6 +30,7 @@
 #include "patches-sync-private.h"
 #include "patches-test-server.h"
 #include "patches-test-util.h"
+#include "patches-websocket-transport.h"
 
 #define WAIT_UNTIL PATCHES_TEST_WAIT_UNTIL
 
@@ -1472,6 +1473,121 @@ test_reload_required (void)
   g_assert_cmpuint (a->n_errors, ==, 0);
 }
 
+/* /Sync/request-timeout: a server that keeps the socket alive (it answers
+ * pings) but never answers one getDoc (PROTOCOL.md §12 hazard 6): the call
+ * times out, the document returns to its stable status without an error
+ * and is synced again on the same connection */
+
+typedef struct
+{
+  SoupServer       *server;
+  char             *url;
+  PatchesTransport *transport;
+  PatchesRpc       *rpc;
+  GPtrArray        *held;
+  guint             n_get_doc;
+} Mute;
+
+static void
+mute_subscribe (PatchesRpc        *rpc,
+                PatchesRpcRequest *request,
+                gpointer           user_data)
+{
+  patches_rpc_request_return_value (request, patches_rpc_request_get_param (request, 0));
+}
+
+static void
+mute_get_doc (PatchesRpc        *rpc,
+              PatchesRpcRequest *request,
+              gpointer           user_data)
+{
+  Mute *mute = user_data;
+  g_autoptr(PatchesValue) snapshot = NULL;
+
+  if (mute->n_get_doc++ == 0)
+    {
+      g_ptr_array_add (mute->held, patches_rpc_request_ref (request));
+      return;
+    }
+
+  snapshot = patches_test_parse ("{\"state\":{\"title\":\"late\"},\"rev\":1,\"changes\":[]}");
+  patches_rpc_request_return_value (request, snapshot);
+}
+
+static void
+mute_websocket_cb (SoupServer              *server,
+                   SoupServerMessage       *msg,
+                   const char              *path,
+                   SoupWebsocketConnection *ws,
+                   gpointer                 user_data)
+{
+  Mute *mute = user_data;
+
+  g_assert_null (mute->transport);
+  mute->transport = PATCHES_TRANSPORT (patches_websocket_transport_new (ws));
+  mute->rpc = patches_rpc_new (mute->transport, PATCHES_RPC_ROLE_SERVER);
+  patches_rpc_add_method (mute->rpc, "subscribe", mute_subscribe, mute, NULL);
+  patches_rpc_add_method (mute->rpc, "getDoc", mute_get_doc, mute, NULL);
+}
+
+static void
+test_request_timeout (void)
+{
+  Mute mute = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Peer) a = NULL;
+  g_autoptr(PatchesDocSyncState) state = NULL;
+  GSList *uris;
+  gint64 start;
+
+  mute.held = g_ptr_array_new_with_free_func ((GDestroyNotify) patches_rpc_request_unref);
+  mute.server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (mute.server, NULL, NULL, NULL, mute_websocket_cb, &mute, NULL);
+  soup_server_listen_local (mute.server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (mute.server);
+  mute.url = g_strdup_printf ("ws://127.0.0.1:%d/sync", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  a = peer_new (mute.url, "mute");
+  g_assert_cmpuint (patches_connection_get_request_timeout (patches_sync_get_connection (a->sync)), ==, 60);
+  g_object_set (a->sync, "request-timeout", 1, NULL);
+  g_assert_cmpuint (patches_connection_get_request_timeout (patches_sync_get_connection (a->sync)), ==, 1);
+
+  start = g_get_monotonic_time ();
+  peer_start_connect (a);
+  WAIT_UNTIL (a->connect_done);
+  g_assert_true (a->connect_ok);
+  WAIT_UNTIL (mute.held->len == 1);
+
+  /* Stuck until the timeout, then retried on the same socket */
+  WAIT_UNTIL (mute.n_get_doc == 2);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 900 * G_TIME_SPAN_MILLISECOND);
+  WAIT_UNTIL (peer_synced (a));
+  state = patches_sync_get_doc_state (a->sync, "mute");
+  g_assert_cmpint (state->committed_rev, ==, 1);
+  g_assert_cmpstr (doc_string (a->doc, "title"), ==, "late");
+  g_assert_cmpuint (a->n_errors, ==, 0);
+  g_assert_cmpuint (a->dial_times->len, ==, 1);
+  g_assert_true (patches_sync_get_connected (a->sync));
+
+  /* The late answer to the first call changes nothing */
+  patches_rpc_request_return_error (g_ptr_array_index (mute.held, 0), 500, "too late", NULL);
+  start = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - start < 200 * G_TIME_SPAN_MILLISECOND)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (peer_synced (a));
+  g_assert_cmpuint (a->n_errors, ==, 0);
+
+  g_clear_pointer (&a, peer_free);
+  g_clear_pointer (&mute.held, g_ptr_array_unref);
+  g_clear_object (&mute.rpc);
+  g_clear_object (&mute.transport);
+  soup_server_disconnect (mute.server);
+  g_clear_object (&mute.server);
+  g_free (mute.url);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1492,6 +1608,7 @@ main (int   argc,
   g_test_add_func ("/Sync/batch-delay", test_batch_delay);
   g_test_add_func ("/Sync/server-behind", test_server_behind);
   g_test_add_func ("/Sync/ping-timeout", test_ping_timeout);
+  g_test_add_func ("/Sync/request-timeout", test_request_timeout);
   g_test_add_func ("/Sync/tracking", test_tracking);
   g_test_add_func ("/Sync/give-up", test_give_up);
   g_test_add_func ("/Sync/reload-required", test_reload_required);

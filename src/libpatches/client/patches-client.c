@@ -178,6 +178,60 @@ load_record (PatchesClient  *self,
   return TRUE;
 }
 
+/* The committed revision and pending count of @doc_id, without its state:
+ * from the open document, the cache, or patches_store_get_doc_info()
+ * (which does not parse anything).  Unknown documents and tombstones are
+ * at 0 with nothing pending, as in load_record(). */
+static gboolean
+load_info (PatchesClient  *self,
+           const char     *doc_id,
+           gint64         *rev,
+           guint          *n_pending,
+           GError        **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  PatchesDoc *doc;
+  CachedDoc *cached;
+  gboolean deleted;
+
+  *rev = 0;
+  *n_pending = 0;
+
+  doc = g_hash_table_lookup (self->docs, doc_id);
+  if (doc != NULL)
+    {
+      *rev = patches_doc_get_committed_rev (doc);
+      *n_pending = patches_doc_get_pending (doc)->len;
+      return TRUE;
+    }
+
+  cached = g_hash_table_lookup (self->cache, doc_id);
+  if (cached != NULL)
+    {
+      *rev = cached->rev;
+      *n_pending = cached->pending->len;
+      return TRUE;
+    }
+
+  if (!patches_store_get_doc_info (self->store, doc_id, rev, n_pending, &deleted, &local_error))
+    {
+      *rev = 0;
+      *n_pending = 0;
+      if (g_error_matches (local_error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (deleted)
+    {
+      *rev = 0;
+      *n_pending = 0;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 ensure_tracked (PatchesClient  *self,
                 GError        **error)
@@ -1133,19 +1187,20 @@ gint64
 patches_client_get_committed_rev (PatchesClient *self,
                                   const char    *doc_id)
 {
-  g_auto(Record) record = { 0 };
   g_autoptr(GError) error = NULL;
+  gint64 rev;
+  guint n_pending;
 
   g_return_val_if_fail (PATCHES_IS_CLIENT (self), 0);
   g_return_val_if_fail (doc_id != NULL, 0);
 
-  if (!load_record (self, doc_id, FALSE, &record, &error))
+  if (!load_info (self, doc_id, &rev, &n_pending, &error))
     {
       g_warning ("Cannot load document %s: %s", doc_id, error->message);
       return 0;
     }
 
-  return record.rev;
+  return rev;
 }
 
 /**
@@ -1186,19 +1241,20 @@ gboolean
 patches_client_has_pending (PatchesClient *self,
                             const char    *doc_id)
 {
-  g_auto(Record) record = { 0 };
   g_autoptr(GError) error = NULL;
+  gint64 rev;
+  guint n_pending;
 
   g_return_val_if_fail (PATCHES_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (doc_id != NULL, FALSE);
 
-  if (!load_record (self, doc_id, FALSE, &record, &error))
+  if (!load_info (self, doc_id, &rev, &n_pending, &error))
     {
       g_warning ("Cannot load document %s: %s", doc_id, error->message);
       return FALSE;
     }
 
-  return record.pending->len > 0;
+  return n_pending > 0;
 }
 
 /**

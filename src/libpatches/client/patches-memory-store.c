@@ -156,6 +156,31 @@ patches_memory_store_load_doc (PatchesStore  *store,
 }
 
 static gboolean
+patches_memory_store_get_doc_info (PatchesStore  *store,
+                                   const char    *doc_id,
+                                   gint64        *committed_rev,
+                                   guint         *n_pending,
+                                   gboolean      *deleted,
+                                   GError       **error)
+{
+  PatchesMemoryStore *self = PATCHES_MEMORY_STORE (store);
+  MemoryDoc *doc = g_hash_table_lookup (self->docs, doc_id);
+
+  if (doc == NULL)
+    {
+      g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND,
+                   "Document %s is not in the store", doc_id);
+      return FALSE;
+    }
+
+  *deleted = doc->deleted;
+  *committed_rev = doc->deleted ? 0 : doc->committed_rev;
+  *n_pending = doc->deleted ? 0 : doc->pending->len;
+
+  return TRUE;
+}
+
+static gboolean
 patches_memory_store_save_committed (PatchesStore  *store,
                                      const char    *doc_id,
                                      GPtrArray     *changes,
@@ -429,6 +454,7 @@ static void
 patches_memory_store_iface_init (PatchesStoreInterface *iface)
 {
   iface->load_doc = patches_memory_store_load_doc;
+  iface->get_doc_info = patches_memory_store_get_doc_info;
   iface->save_committed = patches_memory_store_save_committed;
   iface->save_snapshot = patches_memory_store_save_snapshot;
   iface->append_pending = patches_memory_store_append_pending;

@@ -94,6 +94,7 @@ G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == PATCHES_SQLITE_STORE_SCHEMA_VERSIO
 
 typedef enum {
   STMT_GET_DOC,
+  STMT_GET_DOC_INFO,
   STMT_ENSURE_DOC,
   STMT_SET_REV,
   STMT_MARK_DELETED,
@@ -121,6 +122,10 @@ typedef enum {
 
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_GET_DOC] = "SELECT committed_rev, deleted FROM docs WHERE doc_id = ?1",
+  [STMT_GET_DOC_INFO] =
+    "SELECT d.committed_rev, d.deleted, "
+    "(SELECT count(*) FROM pending_changes AS p WHERE p.doc_id = d.doc_id) "
+    "FROM docs AS d WHERE d.doc_id = ?1",
   [STMT_ENSURE_DOC] = "INSERT INTO docs (doc_id) VALUES (?1) ON CONFLICT (doc_id) DO NOTHING",
   [STMT_SET_REV] = "UPDATE docs SET committed_rev = ?2 WHERE doc_id = ?1",
   [STMT_MARK_DELETED] =
@@ -684,6 +689,41 @@ patches_sqlite_store_load_doc (PatchesStore  *store,
   return g_steal_pointer (&stored);
 }
 
+/* One query on the primary keys: no state is read or parsed */
+static gboolean
+patches_sqlite_store_get_doc_info (PatchesStore  *store,
+                                   const char    *doc_id,
+                                   gint64        *committed_rev,
+                                   guint         *n_pending,
+                                   gboolean      *deleted,
+                                   GError       **error)
+{
+  PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
+  gboolean has_row;
+
+  if (!check_open (self, error))
+    return FALSE;
+
+  stmt = patches_sqlite_get_stmt_for (&self->sql, STMT_GET_DOC_INFO, doc_id, error);
+  if (stmt == NULL ||
+      !patches_sqlite_step_row (&self->sql, stmt, &has_row, "Could not read a document", error))
+    return FALSE;
+
+  if (!has_row)
+    {
+      g_set_error (error, PATCHES_STORE_ERROR, PATCHES_STORE_ERROR_NOT_FOUND,
+                   "Document %s is not in the store", doc_id);
+      return FALSE;
+    }
+
+  *deleted = sqlite3_column_int (stmt, 1) != 0;
+  *committed_rev = *deleted ? 0 : sqlite3_column_int64 (stmt, 0);
+  *n_pending = *deleted ? 0 : (guint) MIN (sqlite3_column_int64 (stmt, 2), G_MAXUINT);
+
+  return TRUE;
+}
+
 static gboolean
 patches_sqlite_store_save_committed (PatchesStore  *store,
                                      const char    *doc_id,
@@ -1003,6 +1043,7 @@ static void
 patches_sqlite_store_store_iface_init (PatchesStoreInterface *iface)
 {
   iface->load_doc = patches_sqlite_store_load_doc;
+  iface->get_doc_info = patches_sqlite_store_get_doc_info;
   iface->save_committed = patches_sqlite_store_save_committed;
   iface->save_snapshot = patches_sqlite_store_save_snapshot;
   iface->append_pending = patches_sqlite_store_append_pending;

@@ -205,6 +205,72 @@ patches_store_load_doc (PatchesStore  *self,
 }
 
 /**
+ * patches_store_get_doc_info:
+ * @self: a #PatchesStore
+ * @doc_id: the document id
+ * @committed_rev: (out) (optional): the committed revision (0 for a
+ *   tombstone)
+ * @n_pending: (out) (optional): how many changes are pending (0 for a
+ *   tombstone)
+ * @deleted: (out) (optional): whether only a tombstone remains
+ * @error: return location for a #GError
+ *
+ * What patches_store_load_doc() would say about @doc_id, without its
+ * state or changes: cheap enough to ask for every tracked document at
+ * startup.  Stores that do not implement it fall back on
+ * patches_store_load_doc().
+ *
+ * Returns: %TRUE on success; %FALSE with %PATCHES_STORE_ERROR_NOT_FOUND
+ *   when the store does not know @doc_id (or another error)
+ */
+gboolean
+patches_store_get_doc_info (PatchesStore  *self,
+                            const char    *doc_id,
+                            gint64        *committed_rev,
+                            guint         *n_pending,
+                            gboolean      *deleted,
+                            GError       **error)
+{
+  PatchesStoreInterface *iface;
+  g_autoptr(PatchesStoredDoc) stored = NULL;
+  gint64 rev = 0;
+  guint n = 0;
+  gboolean gone = FALSE;
+
+  g_return_val_if_fail (PATCHES_IS_STORE (self), FALSE);
+  g_return_val_if_fail (doc_id != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  iface = PATCHES_STORE_GET_IFACE (self);
+  if (iface->get_doc_info != NULL)
+    {
+      if (!iface->get_doc_info (self, doc_id, &rev, &n, &gone, error))
+        return FALSE;
+    }
+  else
+    {
+      stored = iface->load_doc (self, doc_id, error);
+      if (stored == NULL)
+        return FALSE;
+      gone = stored->deleted;
+      if (!gone)
+        {
+          rev = stored->committed_rev;
+          n = stored->pending->len;
+        }
+    }
+
+  if (committed_rev != NULL)
+    *committed_rev = rev;
+  if (n_pending != NULL)
+    *n_pending = n;
+  if (deleted != NULL)
+    *deleted = gone;
+
+  return TRUE;
+}
+
+/**
  * patches_store_save_committed:
  * @self: a #PatchesStore
  * @doc_id: the document id

@@ -153,9 +153,15 @@ struct _PatchesStoreInterface
                                         const char    *key,
                                         const char    *value,
                                         GError       **error);
+  gboolean          (*get_doc_info)    (PatchesStore  *self,
+                                        const char    *doc_id,
+                                        gint64        *committed_rev,
+                                        guint         *n_pending,
+                                        gboolean      *deleted,
+                                        GError       **error);
 
   /*< private >*/
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 GQuark            patches_store_error_quark    (void);
@@ -163,6 +169,12 @@ GQuark            patches_store_error_quark    (void);
 PatchesStoredDoc *patches_store_load_doc       (PatchesStore  *self,
                                                 const char    *doc_id,
                                                 GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean          patches_store_get_doc_info   (PatchesStore  *self,
+                                                const char    *doc_id,
+                                                gint64        *committed_rev,
+                                                guint         *n_pending,
+                                                gboolean      *deleted,
+                                                GError       **error);
 gboolean          patches_store_save_committed (PatchesStore  *self,
                                                 const char    *doc_id,
                                                 GPtrArray     *changes,

@@ -41,6 +41,7 @@
  */
 
 #define PING_INTERVAL_DEFAULT 30
+#define REQUEST_TIMEOUT_DEFAULT 60
 
 struct _PatchesConnection
 {
@@ -75,6 +76,7 @@ enum {
   PROP_URL,
   PROP_STATE,
   PROP_PING_INTERVAL,
+  PROP_REQUEST_TIMEOUT,
   N_PROPS
 };
 
@@ -970,6 +972,10 @@ patches_connection_get_property (GObject    *object,
       g_value_set_uint (value, self->ping_interval);
       break;
 
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, patches_rpc_get_request_timeout (self->rpc));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -994,6 +1000,10 @@ patches_connection_set_property (GObject      *object,
 
     case PROP_PING_INTERVAL:
       patches_connection_set_ping_interval (self, g_value_get_uint (value));
+      break;
+
+    case PROP_REQUEST_TIMEOUT:
+      patches_connection_set_request_timeout (self, g_value_get_uint (value));
       break;
 
     default:
@@ -1047,6 +1057,21 @@ patches_connection_class_init (PatchesConnectionClass *klass)
   properties[PROP_PING_INTERVAL] =
     g_param_spec_uint ("ping-interval", NULL, NULL,
                        0, G_MAXUINT / 4, PING_INTERVAL_DEFAULT,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PatchesConnection:request-timeout:
+   *
+   * Seconds a call waits for the server's response before failing with
+   * %G_IO_ERROR_TIMED_OUT, a network-class error
+   * (patches_rpc_error_is_network()); 0 waits as long as the socket
+   * stays open.  Guards against a server that answers pings but never
+   * answers a call (PROTOCOL.md §12 hazard 6).  Applies to calls made
+   * afterwards.
+   */
+  properties[PROP_REQUEST_TIMEOUT] =
+    g_param_spec_uint ("request-timeout", NULL, NULL,
+                       0, G_MAXUINT / 1000, REQUEST_TIMEOUT_DEFAULT,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -1122,6 +1147,7 @@ patches_connection_init (PatchesConnection *self)
   self->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   self->closing = g_ptr_array_new_with_free_func (g_object_unref);
   self->rpc = patches_rpc_new (NULL, PATCHES_RPC_ROLE_CLIENT);
+  patches_rpc_set_request_timeout (self->rpc, REQUEST_TIMEOUT_DEFAULT);
 
   g_signal_connect_object (self->rpc, "notification",
                            G_CALLBACK (on_rpc_notification), self, G_CONNECT_SWAPPED);
@@ -1295,6 +1321,41 @@ patches_connection_set_ping_interval (PatchesConnection *self,
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PING_INTERVAL]);
+}
+
+/**
+ * patches_connection_get_request_timeout:
+ * @self: a #PatchesConnection
+ *
+ * Returns: seconds a call waits for its response, 0 for no limit
+ */
+guint
+patches_connection_get_request_timeout (PatchesConnection *self)
+{
+  g_return_val_if_fail (PATCHES_IS_CONNECTION (self), 0);
+
+  return patches_rpc_get_request_timeout (self->rpc);
+}
+
+/**
+ * patches_connection_set_request_timeout:
+ * @self: a #PatchesConnection
+ * @seconds: seconds a call waits for its response, 0 for no limit
+ *
+ * Sets #PatchesConnection:request-timeout.
+ */
+void
+patches_connection_set_request_timeout (PatchesConnection *self,
+                                        guint              seconds)
+{
+  g_return_if_fail (PATCHES_IS_CONNECTION (self));
+
+  seconds = MIN (seconds, G_MAXUINT / 1000);
+  if (patches_rpc_get_request_timeout (self->rpc) == seconds)
+    return;
+
+  patches_rpc_set_request_timeout (self->rpc, seconds);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUEST_TIMEOUT]);
 }
 
 /**

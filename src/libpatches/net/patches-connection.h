@@ -105,6 +105,9 @@ guint                  patches_connection_get_last_http_status (PatchesConnectio
 guint                  patches_connection_get_ping_interval (PatchesConnection   *self);
 void                   patches_connection_set_ping_interval (PatchesConnection   *self,
                                                              guint                seconds);
+guint                  patches_connection_get_request_timeout (PatchesConnection *self);
+void                   patches_connection_set_request_timeout (PatchesConnection *self,
+                                                             guint                seconds);
 void                   patches_connection_open_async        (PatchesConnection   *self,
                                                              GCancellable        *cancellable,
                                                              GAsyncReadyCallback  callback,

@@ -72,6 +72,8 @@ struct _PatchesRpc
 
   PatchesRpcRole    role;
   gint64            last_id;
+  /* seconds a call may wait for its response; 0 = forever */
+  guint             request_timeout;
 
   /* gint64 id (inside the Call) → Call */
   GHashTable       *calls;
@@ -105,6 +107,8 @@ typedef struct
   PatchesRpc *rpc;
   GTask      *task;
   GSource    *cancel_source;
+  GSource    *timeout_source;
+  char       *method;
 } Call;
 
 typedef struct
@@ -118,6 +122,7 @@ enum {
   PROP_0,
   PROP_TRANSPORT,
   PROP_ROLE,
+  PROP_REQUEST_TIMEOUT,
   N_PROPS
 };
 
@@ -327,13 +332,20 @@ patches_rpc_error_get_data (const GError *error)
  * it should be retried on the next connection (PROTOCOL.md §2.7).
  *
  * Returns: %TRUE for %PATCHES_RPC_ERROR_DISCONNECTED,
- *   %PATCHES_RPC_ERROR_NOT_CONNECTED and %PATCHES_RPC_ERROR_PARSE
+ *   %PATCHES_RPC_ERROR_NOT_CONNECTED, %PATCHES_RPC_ERROR_PARSE and
+ *   %G_IO_ERROR_TIMED_OUT (a call that got no response within
+ *   #PatchesRpc:request-timeout)
  */
 gboolean
 patches_rpc_error_is_network (const GError *error)
 {
-  return error != NULL &&
-         error->domain == PATCHES_RPC_ERROR &&
+  if (error == NULL)
+    return FALSE;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return TRUE;
+
+  return error->domain == PATCHES_RPC_ERROR &&
          error->code != PATCHES_RPC_ERROR_REMOTE;
 }
 
@@ -526,7 +538,13 @@ call_free (Call *call)
       g_source_destroy (call->cancel_source);
       g_clear_pointer (&call->cancel_source, g_source_unref);
     }
+  if (call->timeout_source != NULL)
+    {
+      g_source_destroy (call->timeout_source);
+      g_clear_pointer (&call->timeout_source, g_source_unref);
+    }
   g_clear_object (&call->task);
+  g_free (call->method);
   g_free (call);
 }
 
@@ -584,6 +602,27 @@ call_cancelled_cb (GCancellable *cancellable,
 
   g_clear_pointer (&stolen->cancel_source, g_source_unref);
   g_task_return_error_if_cancelled (stolen->task);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* PROTOCOL.md §12 hazard 6: a peer that keeps the socket alive but never
+ * answers would leave the call pending until the transport drops */
+static gboolean
+call_timeout_cb (gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(Call) stolen = steal_call (call->rpc, call->id);
+  guint timeout = call->rpc->request_timeout;
+
+  g_assert (stolen == call);
+
+  g_clear_pointer (&stolen->timeout_source, g_source_unref);
+  g_debug ("JSON-RPC call %" G_GINT64_FORMAT " (%s) got no response within %u s",
+           stolen->id, stolen->method, timeout);
+  g_task_return_new_error (stolen->task, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                           "The server did not answer %s within %u seconds",
+                           stolen->method, timeout);
 
   return G_SOURCE_REMOVE;
 }
@@ -943,6 +982,10 @@ patches_rpc_get_property (GObject    *object,
       g_value_set_enum (value, self->role);
       break;
 
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, self->request_timeout);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -964,6 +1007,10 @@ patches_rpc_set_property (GObject      *object,
 
     case PROP_ROLE:
       self->role = g_value_get_enum (value);
+      break;
+
+    case PROP_REQUEST_TIMEOUT:
+      patches_rpc_set_request_timeout (self, g_value_get_uint (value));
       break;
 
     default:
@@ -1004,6 +1051,20 @@ patches_rpc_class_init (PatchesRpcClass *klass)
                        PATCHES_TYPE_RPC_ROLE,
                        PATCHES_RPC_ROLE_CLIENT,
                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PatchesRpc:request-timeout:
+   *
+   * Seconds a call waits for its response before it fails with
+   * %G_IO_ERROR_TIMED_OUT (network class, see
+   * patches_rpc_error_is_network()); a response arriving later is
+   * ignored.  0, the default, waits as long as the transport stays open.
+   * A change applies to calls made afterwards.
+   */
+  properties[PROP_REQUEST_TIMEOUT] =
+    g_param_spec_uint ("request-timeout", NULL, NULL,
+                       0, G_MAXUINT / 1000, 0,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1125,6 +1186,42 @@ patches_rpc_get_role (PatchesRpc *self)
 }
 
 /**
+ * patches_rpc_get_request_timeout:
+ * @self: a #PatchesRpc
+ *
+ * Returns: #PatchesRpc:request-timeout, in seconds (0: none)
+ */
+guint
+patches_rpc_get_request_timeout (PatchesRpc *self)
+{
+  g_return_val_if_fail (PATCHES_IS_RPC (self), 0);
+
+  return self->request_timeout;
+}
+
+/**
+ * patches_rpc_set_request_timeout:
+ * @self: a #PatchesRpc
+ * @seconds: seconds a call waits for its response, 0 for no limit
+ *
+ * Sets #PatchesRpc:request-timeout.  Calls already in flight keep the
+ * timeout they started with.
+ */
+void
+patches_rpc_set_request_timeout (PatchesRpc *self,
+                                 guint       seconds)
+{
+  g_return_if_fail (PATCHES_IS_RPC (self));
+
+  seconds = MIN (seconds, G_MAXUINT / 1000);
+  if (self->request_timeout == seconds)
+    return;
+
+  self->request_timeout = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REQUEST_TIMEOUT]);
+}
+
+/**
  * patches_rpc_add_method:
  * @self: a #PatchesRpc
  * @name: the method name
@@ -1186,10 +1283,11 @@ patches_rpc_remove_method (PatchesRpc *self,
  * @callback: called with the response
  * @user_data: closure data for @callback
  *
- * Sends a request with the next id and waits for its response, however
- * long it takes (the protocol has no request timeout: use @cancellable).
- * Cancelling fails the call at once with %G_IO_ERROR_CANCELLED; a
- * response arriving later is ignored.
+ * Sends a request with the next id and waits for its response, at most
+ * #PatchesRpc:request-timeout seconds when that is set (the call then
+ * fails with %G_IO_ERROR_TIMED_OUT).  Cancelling fails the call at once
+ * with %G_IO_ERROR_CANCELLED; a response arriving after either is
+ * ignored.
  */
 void
 patches_rpc_call_async (PatchesRpc          *self,
@@ -1228,6 +1326,15 @@ patches_rpc_call_async (PatchesRpc          *self,
   call->id = ++self->last_id;
   call->rpc = self;
   call->task = g_steal_pointer (&task);
+  call->method = g_strdup (method);
+
+  if (self->request_timeout > 0)
+    {
+      call->timeout_source = g_timeout_source_new (self->request_timeout * 1000);
+      g_source_set_static_name (call->timeout_source, "[patches] rpc call timeout");
+      g_source_set_callback (call->timeout_source, call_timeout_cb, call, NULL);
+      g_source_attach (call->timeout_source, g_main_context_get_thread_default ());
+    }
 
   if (cancellable != NULL)
     {

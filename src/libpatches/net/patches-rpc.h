@@ -43,7 +43,9 @@ G_BEGIN_DECLS
  * Error codes in the #PATCHES_RPC_ERROR domain.  Callers retry the network
  * class (patches_rpc_error_is_network()) once connected again; the
  * reference relies on idempotent retries (PROTOCOL.md §2.7).  A cancelled
- * call fails with %G_IO_ERROR_CANCELLED instead.
+ * call fails with %G_IO_ERROR_CANCELLED instead, and one that got no
+ * response within #PatchesRpc:request-timeout with %G_IO_ERROR_TIMED_OUT
+ * (also network class).
  */
 typedef enum {
   PATCHES_RPC_ERROR_REMOTE,
@@ -142,6 +144,9 @@ PatchesTransport *patches_rpc_get_transport          (PatchesRpc          *self)
 void              patches_rpc_set_transport          (PatchesRpc          *self,
                                                       PatchesTransport    *transport);
 PatchesRpcRole    patches_rpc_get_role               (PatchesRpc          *self);
+guint             patches_rpc_get_request_timeout    (PatchesRpc          *self);
+void              patches_rpc_set_request_timeout    (PatchesRpc          *self,
+                                                      guint                seconds);
 
 void              patches_rpc_add_method             (PatchesRpc          *self,
                                                       const char          *name,

@@ -67,6 +67,7 @@
 #define DEFAULT_RECONNECT_INTERVAL  1000
 #define MAX_RECONNECT_DELAY         30000
 #define DEFAULT_PING_INTERVAL       30
+#define DEFAULT_REQUEST_TIMEOUT     60
 #define DOC_RETRY_BASE_MS           1000
 #define DOC_RETRY_MAX_MS            30000
 #define DOC_RETRY_ATTEMPTS          10
@@ -137,6 +138,7 @@ struct _PatchesSync
   guint                   reconnect_interval;
   guint                   max_reconnect_attempts;
   guint                   ping_interval;
+  guint                   request_timeout;
   guint                   max_batch_size;
   guint                   batch_delay;
 
@@ -180,6 +182,7 @@ enum {
   PROP_RECONNECT_INTERVAL,
   PROP_MAX_RECONNECT_ATTEMPTS,
   PROP_PING_INTERVAL,
+  PROP_REQUEST_TIMEOUT,
   PROP_MAX_BATCH_SIZE,
   PROP_BATCH_DELAY,
   PROP_ONLINE,
@@ -2871,6 +2874,7 @@ dial (PatchesSync *self)
   cancel_reconnect (self);
   apply_headers (self);
   patches_connection_set_ping_interval (self->connection, self->ping_interval);
+  patches_connection_set_request_timeout (self->connection, self->request_timeout);
 
   self->dialing = TRUE;
   self->dial_cancellable = g_cancellable_new ();
@@ -3006,6 +3010,7 @@ connection_attach (PatchesSync *self)
   self->connection = patches_connection_new (self->url);
   g_ptr_array_set_size (self->applied_headers, 0);
   patches_connection_set_ping_interval (self->connection, self->ping_interval);
+  patches_connection_set_request_timeout (self->connection, self->request_timeout);
 
   g_signal_connect (self->connection, "notify::state",
                     G_CALLBACK (on_connection_state), self);
@@ -3234,6 +3239,10 @@ patches_sync_get_property (GObject    *object,
       g_value_set_uint (value, self->ping_interval);
       break;
 
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, self->request_timeout);
+      break;
+
     case PROP_MAX_BATCH_SIZE:
       g_value_set_uint (value, self->max_batch_size);
       break;
@@ -3317,6 +3326,16 @@ patches_sync_set_property (GObject      *object,
           self->ping_interval = g_value_get_uint (value);
           if (self->connection != NULL)
             patches_connection_set_ping_interval (self->connection, self->ping_interval);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+
+    case PROP_REQUEST_TIMEOUT:
+      if (self->request_timeout != g_value_get_uint (value))
+        {
+          self->request_timeout = g_value_get_uint (value);
+          if (self->connection != NULL)
+            patches_connection_set_request_timeout (self->connection, self->request_timeout);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -3425,6 +3444,21 @@ patches_sync_class_init (PatchesSyncClass *klass)
   properties[PROP_PING_INTERVAL] =
     g_param_spec_uint ("ping-interval", NULL, NULL,
                        0, G_MAXINT, DEFAULT_PING_INTERVAL,
+                       (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PatchesSync:request-timeout:
+   *
+   * Seconds a call to the server may go unanswered (see
+   * #PatchesConnection:request-timeout).  A document whose call times out
+   * goes back to its stable status and is retried like after a network
+   * error, instead of staying stuck while the socket lives on
+   * (PROTOCOL.md §12 hazard 6).  0 waits forever.
+   */
+  properties[PROP_REQUEST_TIMEOUT] =
+    g_param_spec_uint ("request-timeout", NULL, NULL,
+                       0, G_MAXUINT / 1000, DEFAULT_REQUEST_TIMEOUT,
                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
 
@@ -3620,6 +3654,7 @@ patches_sync_init (PatchesSync *self)
   self->reconnect_interval = DEFAULT_RECONNECT_INTERVAL;
   self->backoff = DEFAULT_RECONNECT_INTERVAL;
   self->ping_interval = DEFAULT_PING_INTERVAL;
+  self->request_timeout = DEFAULT_REQUEST_TIMEOUT;
   self->max_batch_size = PATCHES_DEFAULT_MAX_PAYLOAD_BYTES;
   self->sync_status = PATCHES_SYNC_STATUS_UNSYNCED;
   self->connection_state = PATCHES_CONNECTION_STATE_DISCONNECTED;
