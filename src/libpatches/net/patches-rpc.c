@@ -208,7 +208,7 @@ rpc_error_new (PatchesRpcError  kind,
 }
 
 /**
- * patches_rpc_error_new_remote:
+ * patches_rpc_error_new_remote: (skip)
  * @code: a JSON-RPC code or HTTP-like status
  * @message: the message
  * @data: (nullable): the error data, or %NULL for none
@@ -230,7 +230,7 @@ patches_rpc_error_new_remote (int           code,
 }
 
 /**
- * patches_rpc_error_new_remote_string:
+ * patches_rpc_error_new_remote_string: (skip)
  * @code: a string code, such as `MERGE_PARTIAL_PROGRESS`
  * @message: the message
  * @data: (nullable): the error data, or %NULL for none
