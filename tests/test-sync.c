@@ -8,8 +8,9 @@
  * deletion, offline edits that survive a restart of the client, batching
  * under max-batch-size, batch-delay, going offline, a server that lost
  * the history the client had, pending changes the server refuses by name
- * (quarantine), a committed change no replica can apply, and a commit
- * whose answer was lost.
+ * (quarantine), a committed change no replica can apply, a commit
+ * whose answer was lost, and the initial sync of many documents, a few
+ * at a time, with a local edit that does not wait for its turn.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -1588,6 +1589,294 @@ test_request_timeout (void)
   g_free (mute.url);
 }
 
+/* /Sync/throttle: the initial sync of 60 documents never has more than
+ * PATCHES_SYNC_MAX_CONCURRENT_SYNCS syncDoc runs in progress, whether it
+ * flushes local changes, loads documents never seen, or pulls changes,
+ * and still ends with every document synced at the server's revision */
+
+#define N_THROTTLE_DOCS 60
+
+/* Counts the documents in the syncing state, as doc-state-changed tells */
+typedef struct
+{
+  GHashTable *syncing;
+  guint       peak;
+} SyncingWatch;
+
+static void
+watch_doc_state_cb (PatchesSync  *sync,
+                    const char   *doc_id,
+                    SyncingWatch *watch)
+{
+  g_autoptr(PatchesDocSyncState) state = patches_sync_get_doc_state (sync, doc_id);
+
+  if (state != NULL && state->status == PATCHES_SYNC_STATUS_SYNCING)
+    g_hash_table_add (watch->syncing, g_strdup (doc_id));
+  else
+    g_hash_table_remove (watch->syncing, doc_id);
+  watch->peak = MAX (watch->peak, g_hash_table_size (watch->syncing));
+}
+
+static void
+watch_start (SyncingWatch *watch,
+             PatchesSync  *sync)
+{
+  watch->syncing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  watch->peak = 0;
+  g_signal_connect (sync, "doc-state-changed", G_CALLBACK (watch_doc_state_cb), watch);
+}
+
+static void
+watch_stop (SyncingWatch *watch,
+            PatchesSync  *sync)
+{
+  g_signal_handlers_disconnect_by_data (sync, watch);
+  g_clear_pointer (&watch->syncing, g_hash_table_unref);
+}
+
+static char **
+throttle_doc_ids (void)
+{
+  char **ids = g_new0 (char *, N_THROTTLE_DOCS + 1);
+
+  for (guint i = 0; i < N_THROTTLE_DOCS; i++)
+    ids[i] = g_strdup_printf ("note-%02u", i);
+
+  return ids;
+}
+
+/* Connects @peer, waits for the initial sync, and checks that it never
+ * ran more than the limit at once (and did use it) */
+static void
+throttle_connect (Peer *peer)
+{
+  SyncingWatch watch;
+
+  watch_start (&watch, peer->sync);
+  _patches_sync_get_peak_running (peer->sync, TRUE);
+  peer_connect (peer);
+  watch_stop (&watch, peer->sync);
+
+  g_assert_cmpuint (watch.peak, <=, PATCHES_SYNC_MAX_CONCURRENT_SYNCS);
+  g_assert_cmpuint (_patches_sync_get_peak_running (peer->sync, FALSE), ==,
+                    PATCHES_SYNC_MAX_CONCURRENT_SYNCS);
+}
+
+static void
+assert_docs_synced (Peer        *peer,
+                    char       **ids,
+                    gint64       rev)
+{
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(PatchesDocSyncState) state = patches_sync_get_doc_state (peer->sync, ids[i]);
+
+      g_assert_nonnull (state);
+      g_assert_cmpint (state->status, ==, PATCHES_SYNC_STATUS_SYNCED);
+      g_assert_cmpint (state->committed_rev, ==, rev);
+      g_assert_false (state->has_pending);
+      g_assert_cmpint (patches_client_get_committed_rev (peer->client, ids[i]), ==, rev);
+    }
+}
+
+static void
+test_throttle (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  g_autoptr(Peer) w = peer_new (url, NULL);
+  g_autoptr(Peer) r = peer_new (url, NULL);
+  g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_auto(GStrv) ids = throttle_doc_ids ();
+  g_autoptr(GError) error = NULL;
+
+  /* w writes every document offline: its initial sync flushes them */
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      PatchesDoc *doc = patches_client_open_doc (w->client, ids[i], &error);
+
+      g_assert_no_error (error);
+      set_string (doc, "/title", ids[i]);
+      g_ptr_array_add (docs, doc);
+    }
+  throttle_connect (w);
+  assert_docs_synced (w, ids, 1);
+
+  /* r tracks them without ever having seen them: its initial sync loads
+   * each one */
+  g_assert_true (patches_client_track_docs (r->client, (const char * const *) ids, &error));
+  g_assert_no_error (error);
+  throttle_connect (r);
+  assert_docs_synced (r, ids, 1);
+
+  /* while r is away every document changes: its next initial sync pulls */
+  patches_sync_disconnect (r->sync);
+  for (guint i = 0; i < docs->len; i++)
+    set_string (g_ptr_array_index (docs, i), "/body", "changed");
+  WAIT_UNTIL (({ gboolean all = TRUE;
+                 for (guint i = 0; i < docs->len && all; i++)
+                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == 2;
+                 all; }));
+  throttle_connect (r);
+  assert_docs_synced (r, ids, 2);
+
+  /* a disconnection in the middle empties the line: nothing more starts */
+  patches_sync_disconnect (r->sync);
+  for (guint i = 0; i < docs->len; i++)
+    set_string (g_ptr_array_index (docs, i), "/body", "again");
+  WAIT_UNTIL (({ gboolean all = TRUE;
+                 for (guint i = 0; i < docs->len && all; i++)
+                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == 3;
+                 all; }));
+  _patches_sync_get_peak_running (r->sync, TRUE);
+  peer_start_connect (r);
+  WAIT_UNTIL (_patches_sync_get_peak_running (r->sync, FALSE) > 0);
+  patches_sync_disconnect (r->sync);
+  {
+    SyncingWatch watch;
+    guint n_updated = 0;
+
+    watch_start (&watch, r->sync);
+    patches_test_sleep_ms (300);
+    watch_stop (&watch, r->sync);
+    g_assert_cmpuint (watch.peak, ==, 0);
+    g_assert_cmpint (patches_sync_get_sync_status (r->sync), ==, PATCHES_SYNC_STATUS_UNSYNCED);
+    for (guint i = 0; ids[i] != NULL; i++)
+      n_updated += patches_client_get_committed_rev (r->client, ids[i]) == 3;
+    g_assert_cmpuint (n_updated, <, N_THROTTLE_DOCS);
+  }
+  throttle_connect (r);
+  assert_docs_synced (r, ids, 3);
+
+  g_assert_cmpuint (w->n_errors, ==, 0);
+  g_assert_cmpuint (r->n_errors, ==, 0);
+}
+
+/* /Sync/throttle-edit: a local edit to a document still waiting for its
+ * turn in the initial sync goes out at once, and reaches the server */
+
+typedef struct
+{
+  const char *doc_id;
+  char      **ids;
+  gint64      target_rev;
+  gboolean    seen;
+  guint       still_waiting;   /* documents not yet synced when it ran */
+} JumpWatch;
+
+static void
+jump_doc_state_cb (PatchesSync *sync,
+                   const char  *doc_id,
+                   JumpWatch   *watch)
+{
+  g_autoptr(PatchesDocSyncState) state = NULL;
+
+  if (watch->seen || g_strcmp0 (doc_id, watch->doc_id) != 0)
+    return;
+  state = patches_sync_get_doc_state (sync, doc_id);
+  if (state == NULL || state->status != PATCHES_SYNC_STATUS_SYNCING || !state->has_pending)
+    return;
+
+  watch->seen = TRUE;
+  for (guint i = 0; watch->ids[i] != NULL; i++)
+    {
+      g_autoptr(PatchesDocSyncState) other = patches_sync_get_doc_state (sync, watch->ids[i]);
+
+      if (other->status != PATCHES_SYNC_STATUS_SYNCING && other->committed_rev < watch->target_rev)
+        watch->still_waiting++;
+    }
+}
+
+static void
+test_throttle_edit (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  g_autoptr(Peer) w = peer_new (url, NULL);
+  g_autoptr(Peer) r = peer_new (url, NULL);
+  g_autoptr(GPtrArray) docs = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(PatchesDoc) edited = NULL;
+  g_auto(GStrv) ids = throttle_doc_ids ();
+  g_autoptr(GError) error = NULL;
+  JumpWatch watch = { NULL, ids, 2, FALSE, 0 };
+  const char *queued = NULL;
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      PatchesDoc *doc = patches_client_open_doc (w->client, ids[i], &error);
+
+      g_assert_no_error (error);
+      set_string (doc, "/title", "first");
+      g_ptr_array_add (docs, doc);
+    }
+  peer_connect (w);
+  g_assert_true (patches_client_track_docs (r->client, (const char * const *) ids, &error));
+  g_assert_no_error (error);
+  peer_connect (r);
+  assert_docs_synced (r, ids, 1);
+
+  /* every document changes on the server while r is away */
+  patches_sync_disconnect (r->sync);
+  for (guint i = 0; i < docs->len; i++)
+    set_string (g_ptr_array_index (docs, i), "/body", "server");
+  WAIT_UNTIL (({ gboolean all = TRUE;
+                 for (guint i = 0; i < docs->len && all; i++)
+                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == 2;
+                 all; }));
+
+  /* r connects; once its line is moving, a document still in it */
+  _patches_sync_get_peak_running (r->sync, TRUE);
+  g_assert_cmpuint (_patches_sync_get_peak_running (r->sync, FALSE), ==, 0);
+  peer_start_connect (r);
+  WAIT_UNTIL (_patches_sync_get_peak_running (r->sync, FALSE) > 0);
+  for (guint i = 0; ids[i] != NULL && queued == NULL; i++)
+    {
+      g_autoptr(PatchesDocSyncState) state = patches_sync_get_doc_state (r->sync, ids[i]);
+
+      if (state->status != PATCHES_SYNC_STATUS_SYNCING && state->committed_rev == 1)
+        queued = ids[i];
+    }
+  g_assert_nonnull (queued);
+  g_assert_cmpint (patches_sync_get_sync_status (r->sync), ==, PATCHES_SYNC_STATUS_SYNCING);
+
+  /* edited locally: its sync starts before the line reaches it */
+  watch.doc_id = queued;
+  g_signal_connect (r->sync, "doc-state-changed", G_CALLBACK (jump_doc_state_cb), &watch);
+  edited = patches_client_open_doc (r->client, queued, &error);
+  g_assert_no_error (error);
+  set_string (edited, "/note", "typed while syncing");
+  WAIT_UNTIL (watch.seen);
+  g_signal_handlers_disconnect_by_data (r->sync, &watch);
+  g_assert_cmpuint (watch.still_waiting, >, 0);
+
+  /* everything ends synced, the edit on the server too */
+  WAIT_UNTIL (peer_synced (r));
+  WAIT_UNTIL (!patches_doc_get_has_pending (edited) && patches_doc_get_committed_rev (edited) == 3);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(PatchesDocSyncState) state = patches_sync_get_doc_state (r->sync, ids[i]);
+
+      g_assert_cmpint (state->status, ==, PATCHES_SYNC_STATUS_SYNCED);
+      g_assert_cmpint (state->committed_rev, ==, g_str_equal (ids[i], queued) ? 3 : 2);
+    }
+  for (guint i = 0; i < docs->len; i++)
+    {
+      PatchesDoc *doc = g_ptr_array_index (docs, i);
+
+      if (g_str_equal (patches_doc_get_id (doc), queued))
+        {
+          WAIT_UNTIL (patches_doc_get_committed_rev (doc) == 3);
+          g_assert_cmpstr (doc_string (doc, "note"), ==, "typed while syncing");
+          g_assert_cmpstr (doc_string (doc, "body"), ==, "server");
+        }
+    }
+  g_assert_cmpstr (doc_string (edited, "body"), ==, "server");
+  g_assert_cmpuint (_patches_sync_get_peak_running (r->sync, FALSE), <=,
+                    PATCHES_SYNC_MAX_CONCURRENT_SYNCS + 1);
+  g_assert_cmpuint (w->n_errors, ==, 0);
+  g_assert_cmpuint (r->n_errors, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1617,6 +1906,8 @@ main (int   argc,
   g_test_add_func ("/Sync/refused-but-valid", test_refused_but_valid);
   g_test_add_func ("/Sync/committed-unappliable", test_committed_unappliable);
   g_test_add_func ("/Sync/lost-ack", test_lost_ack);
+  g_test_add_func ("/Sync/throttle", test_throttle);
+  g_test_add_func ("/Sync/throttle-edit", test_throttle_edit);
 
   return g_test_run ();
 }

@@ -29,7 +29,18 @@ G_BEGIN_DECLS
  */
 #define PATCHES_SYNC_MAX_EJECTIONS 3
 
-void _patches_sync_set_online (PatchesSync *self,
-                               gboolean     online);
+/**
+ * PATCHES_SYNC_MAX_CONCURRENT_SYNCS:
+ *
+ * How many syncDoc runs the initial sync after a connect
+ * (syncAllKnownDocs, PROTOCOL.md §8.3 step 5) has in progress at a time;
+ * the other documents wait in line.
+ */
+#define PATCHES_SYNC_MAX_CONCURRENT_SYNCS 8
+
+void  _patches_sync_set_online        (PatchesSync *self,
+                                       gboolean     online);
+guint _patches_sync_get_peak_running  (PatchesSync *self,
+                                       gboolean     reset);
 
 G_END_DECLS

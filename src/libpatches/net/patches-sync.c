@@ -84,6 +84,7 @@ typedef struct
 } SyncHandle;
 
 typedef struct _DocEntry DocEntry;
+typedef struct _SyncAll SyncAll;
 
 typedef void (*DocWaiterFunc) (DocEntry *entry,
                                gpointer  data);
@@ -108,6 +109,7 @@ struct _DocEntry
   gboolean             carry_waiters;   /* the follow-up finishes this run's work */
   GSList              *waiters;         /* DocWaiter, for the running run */
   GSList              *next_waiters;    /* DocWaiter, for the follow-up */
+  gboolean             in_sync_queue;   /* waits in syncAllKnownDocs' line */
 
   /* changesCommitted buffered while a reload runs (§8.8) */
   guint                reloading;
@@ -169,6 +171,11 @@ struct _PatchesSync
 
   GHashTable             *docs;               /* id → DocEntry */
   GHashTable             *subscribed;         /* ids granted by subscribe */
+
+  /* the syncAllKnownDocs whose line of documents is not empty yet */
+  SyncAll                *sync_all;
+  guint                   n_running;          /* syncDoc runs in progress */
+  guint                   peak_running;       /* the most at one time */
 
   GError                 *last_dial_error;
   gboolean                constructed;
@@ -542,6 +549,8 @@ doc_entry_detach (gpointer data)
 {
   DocEntry *entry = data;
 
+  if (entry->running && entry->sync != NULL)
+    entry->sync->n_running--;
   entry->sync = NULL;
   entry->queued = FALSE;
   doc_entry_cancel_timers (entry);
@@ -2009,6 +2018,8 @@ doc_sync_succeeded (PatchesSync *self,
 
 static void doc_run_start (PatchesSync *self,
                            DocEntry    *entry);
+static void sync_all_unqueue (PatchesSync *self,
+                              DocEntry    *entry);
 
 static void
 call_waiters (DocEntry *entry,
@@ -2043,6 +2054,9 @@ doc_run_done_cb (GObject      *object,
         doc_sync_succeeded (self, entry);
     }
 
+  /* (a detached entry was counted out when the table let it go) */
+  if (entry->sync != NULL)
+    entry->sync->n_running--;
   entry->running = FALSE;
   waiters = g_steal_pointer (&entry->waiters);
 
@@ -2079,6 +2093,8 @@ doc_run_start (PatchesSync *self,
   g_assert (!entry->running);
 
   entry->running = TRUE;
+  self->n_running++;
+  self->peak_running = MAX (self->peak_running, self->n_running);
   entry->waiters = g_steal_pointer (&entry->next_waiters);
   doc_run_async (self, entry, doc_run_done_cb, doc_entry_ref (entry));
 }
@@ -2099,6 +2115,11 @@ request_sync (PatchesSync   *self,
         func (entry, data);
       return;
     }
+
+  /* a document waiting in syncAllKnownDocs' line is wanted now (a local
+   * edit, a gap, a retry): it leaves the line and runs at once */
+  if (entry->in_sync_queue)
+    sync_all_unqueue (self, entry);
 
   if (func != NULL)
     {
@@ -2215,14 +2236,27 @@ send_delete_doc (PatchesSync   *self,
                                        delete_doc_cb, data);
 }
 
-/* syncAllKnownDocs (§8.3), run on every transition to connected */
+/* syncAllKnownDocs (§8.3), run on every transition to connected.
+ *
+ * Step 5 does not start every syncDoc at once: with a thousand tracked
+ * documents that would be a thousand requests, then a thousand answers
+ * applied (and saved) back to back, and the application's main loop
+ * would not get a turn for seconds.  At most
+ * PATCHES_SYNC_MAX_CONCURRENT_SYNCS of its runs are in progress at a
+ * time; the other documents wait in line, in order, and the next one
+ * starts when a run finishes, whatever its outcome.  A document that is
+ * wanted for another reason while it waits (a local edit, a gap in the
+ * notifications, a retry) leaves the line and runs at once; its run
+ * counts for this syncAllKnownDocs.  A disconnection empties the line. */
 
-typedef struct
+struct _SyncAll
 {
   SyncHandle *handle;
   guint       session;
-  guint       outstanding;
-} SyncAll;
+  guint       outstanding;   /* documents and deletions not finished */
+  GQueue      queue;         /* DocEntry, waiting for their turn */
+  guint       running;       /* runs started from the line, in progress */
+};
 
 static void
 sync_all_release (DocEntry *entry,
@@ -2234,13 +2268,103 @@ sync_all_release (DocEntry *entry,
   if (--all->outstanding > 0)
     return;
 
+  g_assert (g_queue_is_empty (&all->queue));
+
   /* step 6: per-document failures do not change the global status */
   self = sync_handle_dup (all->handle);
+  if (self != NULL && self->sync_all == all)
+    self->sync_all = NULL;
   if (self != NULL && self->session == all->session && self->connected)
     set_sync_status (self, PATCHES_SYNC_STATUS_SYNCED, NULL);
 
   sync_handle_unref (all->handle);
   g_free (all);
+}
+
+static void sync_all_doc_done (DocEntry *entry,
+                               gpointer  user_data);
+
+/* Starts documents from the line while there is room */
+static void
+sync_all_pump (PatchesSync *self,
+               SyncAll     *all)
+{
+  /* keeps @all alive while runs start */
+  all->outstanding++;
+
+  while (all->running < PATCHES_SYNC_MAX_CONCURRENT_SYNCS && !g_queue_is_empty (&all->queue))
+    {
+      DocEntry *entry = g_queue_pop_head (&all->queue);
+
+      entry->in_sync_queue = FALSE;
+      if (entry->sync == NULL || self->session != all->session || !can_send (self))
+        sync_all_release (entry, all);
+      else
+        {
+          all->running++;
+          request_sync (self, entry, sync_all_doc_done, all);
+        }
+      doc_entry_unref (entry);
+    }
+
+  sync_all_release (NULL, all);
+}
+
+/* A run started from the line has finished: the next one's turn */
+static void
+sync_all_doc_done (DocEntry *entry,
+                   gpointer  user_data)
+{
+  SyncAll *all = user_data;
+  g_autoptr(PatchesSync) self = sync_handle_dup (all->handle);
+
+  g_assert (all->running > 0);
+  all->running--;
+
+  if (self != NULL)
+    sync_all_pump (self, all);
+
+  sync_all_release (entry, all);
+}
+
+/* @entry waits in line and is wanted now: it leaves the line, and the
+ * run about to serve the request also ends its part of the sync */
+static void
+sync_all_unqueue (PatchesSync *self,
+                  DocEntry    *entry)
+{
+  SyncAll *all = self->sync_all;
+  DocWaiter *waiter;
+
+  entry->in_sync_queue = FALSE;
+  if (all == NULL || !g_queue_remove (&all->queue, entry))
+    return;
+
+  waiter = g_new0 (DocWaiter, 1);
+  waiter->func = sync_all_release;
+  waiter->data = all;
+  entry->next_waiters = g_slist_append (entry->next_waiters, waiter);
+  doc_entry_unref (entry);
+}
+
+/* Empties the line: those documents are not synced in this session */
+static void
+sync_all_clear_queue (PatchesSync *self)
+{
+  SyncAll *all = g_steal_pointer (&self->sync_all);
+  DocEntry *entry;
+
+  if (all == NULL)
+    return;
+
+  all->outstanding++;
+  while ((entry = g_queue_pop_head (&all->queue)) != NULL)
+    {
+      entry->in_sync_queue = FALSE;
+      sync_all_release (entry, all);
+      doc_entry_unref (entry);
+    }
+  sync_all_release (NULL, all);
 }
 
 static void
@@ -2258,15 +2382,23 @@ sync_all_run (PatchesSync *self,
       return;
     }
 
-  /* step 5 */
+  /* step 5, through the line: documents with local changes first */
+  sync_all_clear_queue (self);
+  self->sync_all = all;
   entries = list_entries (self);
   tombstones = patches_client_list_tombstones (self->client);
 
-  for (guint i = 0; i < entries->len; i++)
-    {
-      all->outstanding++;
-      request_sync (self, g_ptr_array_index (entries, i), sync_all_release, all);
-    }
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < entries->len; i++)
+      {
+        DocEntry *entry = g_ptr_array_index (entries, i);
+
+        if (entry->in_sync_queue || entry->state.has_pending != (pass == 0))
+          continue;
+        all->outstanding++;
+        entry->in_sync_queue = TRUE;
+        g_queue_push_tail (&all->queue, doc_entry_ref (entry));
+      }
 
   for (guint i = 0; tombstones != NULL && tombstones[i] != NULL; i++)
     {
@@ -2274,6 +2406,7 @@ sync_all_run (PatchesSync *self,
       send_delete_doc (self, tombstones[i], sync_all_release, all);
     }
 
+  sync_all_pump (self, all);
   sync_all_release (NULL, all);
 }
 
@@ -2700,6 +2833,7 @@ handle_disconnected (PatchesSync *self)
 {
   g_hash_table_remove_all (self->subscribed);
   set_global_state (self, self->online, FALSE, PATCHES_SYNC_STATUS_UNSYNCED, NULL);
+  sync_all_clear_queue (self);
   reset_doc_states (self);
 
   if (self->intent && self->online)
@@ -3037,6 +3171,23 @@ _patches_sync_set_online (PatchesSync *self,
   set_online (self, online);
 }
 
+/* For tests: the most syncDoc runs that were in progress at one time
+ * (since construction or the last @reset) */
+guint
+_patches_sync_get_peak_running (PatchesSync *self,
+                                gboolean     reset)
+{
+  guint peak;
+
+  g_return_val_if_fail (PATCHES_IS_SYNC (self), 0);
+
+  peak = self->peak_running;
+  if (reset)
+    self->peak_running = self->n_running;
+
+  return peak;
+}
+
 static gboolean
 connect_cancelled_idle (gpointer user_data)
 {
@@ -3160,6 +3311,7 @@ patches_sync_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reconnect_source, g_source_remove);
   self->intent = FALSE;
+  sync_all_clear_queue (self);
 
   if (self->docs != NULL)
     g_hash_table_remove_all (self->docs);
