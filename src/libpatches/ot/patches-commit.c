@@ -1609,7 +1609,8 @@ patches_commit_run (PatchesCommit              *self,
           return FALSE;
         }
 
-      if (patches_commit_needs_catch_up (self, last, &drain_fully) &&
+      if (last != NULL &&
+          patches_commit_needs_catch_up (self, last, &drain_fully) &&
           !patches_history_catch_up_versions (funcs, store, self->doc_id, last->rev,
                                               &self->config, drain_fully, self->now, error))
         return FALSE;
