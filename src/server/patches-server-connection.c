@@ -79,7 +79,6 @@ struct _PatchesServerConnection
 
   guint                   stable_client_id : 1;
   guint                   has_tcp_info : 1;
-  guint                   corked : 1;
 };
 
 enum {
@@ -879,38 +878,6 @@ patches_server_connection_send (PatchesServerConnection *self,
   patches_server_connection_send_bytes (PATCHES_TRANSPORT (self), frame);
 
   return self->state == PATCHES_TRANSPORT_STATE_OPEN;
-}
-
-/**
- * patches_server_connection_set_corked:
- * @self: a #PatchesServerConnection
- * @corked: whether to hold back partial TCP segments
- *
- * While corked, the frames sent (each its own write) leave in as few TCP
- * segments as fit, when uncorked: for the few frames one client gets in
- * a row (a notification and the answer after it), so that it wakes once.
- * Uncork before returning to the main loop.  Without a TCP socket this
- * does nothing.
- */
-void
-patches_server_connection_set_corked (PatchesServerConnection *self,
-                                      gboolean                 corked)
-{
-  g_return_if_fail (PATCHES_IS_SERVER_CONNECTION (self));
-
-#if defined(__linux__) && defined(TCP_CORK)
-  corked = !!corked;
-  if (self->corked == (guint) corked || !self->has_tcp_info || self->socket == NULL ||
-      g_socket_is_closed (self->socket))
-    return;
-
-  {
-    int value = corked;
-
-    if (setsockopt (g_socket_get_fd (self->socket), IPPROTO_TCP, TCP_CORK, &value, sizeof value) == 0)
-      self->corked = corked;
-  }
-#endif
 }
 
 /**

@@ -54,8 +54,6 @@ void                     patches_server_connection_close            (PatchesServ
                                                                      const char               *reason);
 
 /* Outgoing frames */
-void                     patches_server_connection_set_corked       (PatchesServerConnection  *self,
-                                                                     gboolean                  corked);
 gboolean                 patches_server_connection_send             (PatchesServerConnection  *self,
                                                                      GBytes                   *frame);
 guint64                  patches_server_connection_get_send_queue_bytes (PatchesServerConnection *self);

@@ -905,22 +905,6 @@ fanout_flush (PatchesServer           *self,
     }
 }
 
-/* Whether @connection has a notification of @doc_id waiting */
-static gboolean
-fanout_has_frame (PatchesServer           *self,
-                  PatchesServerConnection *connection,
-                  const char              *doc_id)
-{
-  Pending key = { connection, (char *) doc_id, NULL };
-  Pending *pending;
-
-  if (self->fanout_index == NULL)
-    return FALSE;
-
-  pending = g_hash_table_lookup (self->fanout_index, &key);
-  return pending != NULL && pending->frame != NULL;
-}
-
 static void
 fanout_flush_all (PatchesServer *self)
 {
@@ -992,7 +976,6 @@ answer_commit (PatchesServer *self,
   GPtrArray *new_changes = patches_commit_get_new_changes (job->commit);
   g_autoptr(GString) out = NULL;
   gboolean first = TRUE;
-  gboolean corked;
 
   patches_server_connection_clear_conflict (job->connection, job->doc_id);
 
@@ -1022,9 +1005,7 @@ answer_commit (PatchesServer *self,
     }
 
   /* The committer's view stays contiguous: what it is owed of this
-   * document goes before the answer, and both leave together */
-  if ((corked = fanout_has_frame (self, job->connection, job->doc_id)))
-    patches_server_connection_set_corked (job->connection, TRUE);
+   * document goes before the answer */
   fanout_flush (self, job->connection, job->doc_id);
 
   /* §4.7: catch-up ++ new */
@@ -1038,8 +1019,6 @@ answer_commit (PatchesServer *self,
   g_string_append_c (out, '}');
 
   patches_rpc_request_return_json (job->request, out->str, out->len);
-  if (corked)
-    patches_server_connection_set_corked (job->connection, FALSE);
 }
 
 /* Answers a job after its transaction; returns TRUE when the job is done
