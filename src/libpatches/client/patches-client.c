@@ -896,6 +896,48 @@ patches_client_track_docs (PatchesClient       *self,
   return TRUE;
 }
 
+/* The _async variants of the id-list calls: the work is synchronous
+ * (the store is), the GTask only hands the result to the main loop */
+typedef gboolean (*IdsFunc) (PatchesClient       *self,
+                             const char * const  *doc_ids,
+                             GError             **error);
+
+static void
+ids_task_run (PatchesClient       *self,
+              IdsFunc              func,
+              gpointer             source_tag,
+              const char * const  *doc_ids,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+
+  g_task_set_source_tag (task, source_tag);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (func (self, doc_ids, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
+}
+
+static gboolean
+ids_task_finish (PatchesClient  *self,
+                 GAsyncResult   *result,
+                 gpointer        source_tag,
+                 GError        **error)
+{
+  g_return_val_if_fail (PATCHES_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /**
  * patches_client_track_docs_async:
  * @self: a #PatchesClient
@@ -914,23 +956,12 @@ patches_client_track_docs_async (PatchesClient       *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (PATCHES_IS_CLIENT (self));
   g_return_if_fail (doc_ids != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, patches_client_track_docs_async);
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  if (patches_client_track_docs (self, doc_ids, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
+  ids_task_run (self, patches_client_track_docs, patches_client_track_docs_async,
+                doc_ids, cancellable, callback, user_data);
 }
 
 /**
@@ -946,11 +977,7 @@ patches_client_track_docs_finish (PatchesClient  *self,
                                   GAsyncResult   *result,
                                   GError        **error)
 {
-  g_return_val_if_fail (PATCHES_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == patches_client_track_docs_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ids_task_finish (self, result, patches_client_track_docs_async, error);
 }
 
 /**
@@ -1026,23 +1053,12 @@ patches_client_untrack_docs_async (PatchesClient       *self,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (PATCHES_IS_CLIENT (self));
   g_return_if_fail (doc_ids != NULL);
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, patches_client_untrack_docs_async);
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  if (patches_client_untrack_docs (self, doc_ids, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
+  ids_task_run (self, patches_client_untrack_docs, patches_client_untrack_docs_async,
+                doc_ids, cancellable, callback, user_data);
 }
 
 /**
@@ -1058,11 +1074,7 @@ patches_client_untrack_docs_finish (PatchesClient  *self,
                                     GAsyncResult   *result,
                                     GError        **error)
 {
-  g_return_val_if_fail (PATCHES_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == patches_client_untrack_docs_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return ids_task_finish (self, result, patches_client_untrack_docs_async, error);
 }
 
 /**
