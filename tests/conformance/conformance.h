@@ -40,6 +40,21 @@ GPtrArray    *conformance_get_ops    (JsonObject   *kase,
                                       const char   *name,
                                       GError      **error);
 
+/* How an error from a commit maps to the HTTP-like status the vectors
+ * record (the pure commit and the server store have their own domains). */
+typedef int (*ConformanceStatusFunc) (const GError *error);
+
+/* Checks one server_commit step against what @commit did: the
+ * expected error (status, message, data) or result ("expect"), and the
+ * changesCommitted payload ("expect_broadcast"). */
+gboolean      conformance_check_commit_step (const char            *what,
+                                             JsonObject            *step,
+                                             PatchesCommit         *commit,
+                                             gboolean               ok,
+                                             const GError          *error,
+                                             ConformanceStatusFunc  status_func,
+                                             char                 **why);
+
 gboolean conformance_run_pointer         (JsonObject *kase, JsonObject *root, char **why);
 gboolean conformance_run_apply           (JsonObject *kase, JsonObject *root, char **why);
 gboolean conformance_run_delta           (JsonObject *kase, JsonObject *root, char **why);

@@ -368,12 +368,6 @@ get_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
-static PatchesValue *
-changes_to_value (GPtrArray *changes)
-{
-  return patches_changes_to_value (changes);
-}
-
 /* Version metadata with ids renamed V1, V2, … in creation order */
 static PatchesValue *
 normalise_version (MemStore     *store,
@@ -395,33 +389,6 @@ normalise_version (MemStore     *store,
 }
 
 static gboolean
-check_error (const char  *what,
-             GError      *error,
-             JsonObject  *expect,
-             char       **why)
-{
-  g_autoptr(PatchesValue) data = patches_commit_error_get_data (error);
-  g_autoptr(PatchesValue) expect_data = conformance_get_value (expect, "data");
-  gint64 code = get_int (expect, "code", 0);
-  const char *message = get_string (expect, "message");
-  int status = patches_commit_error_get_status (error);
-
-  if (status != code)
-    {
-      *why = g_strdup_printf ("%s: got error code %d (%s), expected %" G_GINT64_FORMAT " (%s)",
-                              what, status, error->message, code, message);
-      return FALSE;
-    }
-  if (message != NULL && strcmp (message, error->message) != 0)
-    {
-      *why = g_strdup_printf ("%s: got message \"%s\", expected \"%s\"", what, error->message, message);
-      return FALSE;
-    }
-
-  return conformance_check_value (what, data, expect_data, why);
-}
-
-static gboolean
 run_commit (MemStore                  *store,
             const PatchesCommitConfig *config,
             JsonObject                *step,
@@ -433,9 +400,6 @@ run_commit (MemStore                  *store,
   g_autoptr(GPtrArray) changes = NULL;
   g_autoptr(PatchesCommit) commit = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(PatchesValue) broadcast = NULL;
-  g_autoptr(PatchesValue) expect_broadcast = conformance_get_value (step, "expect_broadcast");
-  g_autofree char *bwhat = g_strdup_printf ("%s broadcast", what);
   PatchesCommitOptions options;
   const char *doc_id = get_string (step, "docId");
   gboolean ok;
@@ -453,50 +417,8 @@ run_commit (MemStore                  *store,
                                get_int (step, "now", 0), config);
   ok = patches_commit_run (commit, &mem_funcs, store, &error);
 
-  if (json_object_has_member (step, "error"))
-    {
-      if (ok)
-        {
-          g_autoptr(PatchesValue) got = patches_commit_result_to_value (commit);
-          g_autofree char *text = patches_value_to_json (got);
-
-          *why = g_strdup_printf ("%s: expected an error, got %s", what, text);
-          return FALSE;
-        }
-      if (!check_error (what, error, json_object_get_object_member (step, "error"), why))
-        return FALSE;
-    }
-  else
-    {
-      g_autoptr(PatchesValue) got = NULL;
-
-      if (!ok)
-        {
-          *why = g_strdup_printf ("%s: unexpected error: %s", what, error->message);
-          return FALSE;
-        }
-      got = patches_commit_result_to_value (commit);
-      if (!conformance_check_equal (what, got, step, "expect", why))
-        return FALSE;
-
-      if (patches_commit_get_new_changes (commit)->len > 0)
-        {
-          PatchesValue *payload = patches_value_new_object ();
-
-          patches_value_object_set (payload, "changes",
-                                    changes_to_value (patches_commit_get_new_changes (commit)));
-          if (options_value != NULL)
-            patches_value_object_set (payload, "options", patches_value_ref (options_value));
-          broadcast = patches_value_new_array ();
-          patches_value_array_append (broadcast, payload);
-        }
-    }
-
-  if (broadcast == NULL)
-    broadcast = patches_value_new_null ();
-  if (expect_broadcast == NULL)
-    expect_broadcast = patches_value_new_null ();
-  return conformance_check_value (bwhat, broadcast, expect_broadcast, why);
+  return conformance_check_commit_step (what, step, commit, ok, error,
+                                        patches_commit_error_get_status, why);
 }
 
 static gboolean
@@ -591,7 +513,7 @@ run_step (MemStore                  *store,
           *why = g_strdup_printf ("%s: unexpected error: %s", what, error->message);
           return FALSE;
         }
-      got = changes_to_value (changes);
+      got = patches_changes_to_value (changes);
       return conformance_check_equal (what, got, step, "expect", why);
     }
 
@@ -622,7 +544,7 @@ check_final_doc (MemStore    *store,
   MemDoc *doc;
 
   log = mem_list_changes (store, doc_id, -1, -1, 0, FALSE, NULL);
-  log_value = changes_to_value (log);
+  log_value = patches_changes_to_value (log);
   if (!conformance_check_equal (w_log, log_value, expect, "log", why))
     return FALSE;
 

@@ -163,33 +163,6 @@ typedef struct {
 } Replay;
 
 static gboolean
-check_error (const char  *what,
-             GError      *error,
-             JsonObject  *expect,
-             char       **why)
-{
-  g_autoptr(PatchesValue) data = patches_commit_error_get_data (error);
-  g_autoptr(PatchesValue) expect_data = conformance_get_value (expect, "data");
-  gint64 code = get_int (expect, "code", 0);
-  const char *message = get_string (expect, "message");
-  int status = patches_server_error_get_status (error);
-
-  if (status != code)
-    {
-      *why = g_strdup_printf ("%s: got error code %d (%s), expected %" G_GINT64_FORMAT " (%s)",
-                              what, status, error->message, code, message);
-      return FALSE;
-    }
-  if (message != NULL && strcmp (message, error->message) != 0)
-    {
-      *why = g_strdup_printf ("%s: got message \"%s\", expected \"%s\"", what, error->message, message);
-      return FALSE;
-    }
-
-  return conformance_check_value (what, data, expect_data, why);
-}
-
-static gboolean
 replay_commit (Replay      *replay,
                JsonObject  *step,
                const char  *what,
@@ -197,12 +170,9 @@ replay_commit (Replay      *replay,
 {
   g_autoptr(PatchesValue) changes_value = conformance_get_value (step, "changes");
   g_autoptr(PatchesValue) options_value = conformance_get_value (step, "options");
-  g_autoptr(PatchesValue) expect_broadcast = conformance_get_value (step, "expect_broadcast");
-  g_autoptr(PatchesValue) broadcast = NULL;
   g_autoptr(GPtrArray) changes = NULL;
   g_autoptr(PatchesCommit) commit = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *bwhat = g_strdup_printf ("%s broadcast", what);
   const char *doc_id = get_string (step, "docId");
   PatchesCommitOptions options;
   gboolean ok;
@@ -226,50 +196,8 @@ replay_commit (Replay      *replay,
       return FALSE;
     }
 
-  if (json_object_has_member (step, "error"))
-    {
-      if (ok)
-        {
-          g_autoptr(PatchesValue) got = patches_commit_result_to_value (commit);
-          g_autofree char *text = patches_value_to_json (got);
-
-          *why = g_strdup_printf ("%s: expected an error, got %s", what, text);
-          return FALSE;
-        }
-      if (!check_error (what, error, json_object_get_object_member (step, "error"), why))
-        return FALSE;
-    }
-  else
-    {
-      g_autoptr(PatchesValue) got = NULL;
-
-      if (!ok)
-        {
-          *why = g_strdup_printf ("%s: unexpected error: %s", what, error->message);
-          return FALSE;
-        }
-      got = patches_commit_result_to_value (commit);
-      if (!conformance_check_equal (what, got, step, "expect", why))
-        return FALSE;
-
-      if (patches_commit_get_new_changes (commit)->len > 0)
-        {
-          PatchesValue *payload = patches_value_new_object ();
-
-          patches_value_object_set (payload, "changes",
-                                    patches_changes_to_value (patches_commit_get_new_changes (commit)));
-          if (options_value != NULL)
-            patches_value_object_set (payload, "options", patches_value_ref (options_value));
-          broadcast = patches_value_new_array ();
-          patches_value_array_append (broadcast, payload);
-        }
-    }
-
-  if (broadcast == NULL)
-    broadcast = patches_value_new_null ();
-  if (expect_broadcast == NULL)
-    expect_broadcast = patches_value_new_null ();
-  return conformance_check_value (bwhat, broadcast, expect_broadcast, why);
+  return conformance_check_commit_step (what, step, commit, ok, error,
+                                        patches_server_error_get_status, why);
 }
 
 /* getDoc both ways: parsed, and written straight from the stored texts */
