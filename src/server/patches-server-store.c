@@ -75,6 +75,14 @@ struct _PatchesServerStore
   PatchesSqlite  sql;
   guint          depth;
   int            schema_version;
+
+  /* The state of the version built last, so that the next version of
+   * the same document starts from it instead of parsing its JSON again
+   * (the version id ties it to that row: a rolled-back version and a
+   * later one never share an id) */
+  char          *memo_doc_id;
+  char          *memo_version_id;
+  PatchesValue  *memo_state;
 };
 
 enum {
@@ -209,8 +217,8 @@ static const char * const stmt_sql[N_STMTS] = {
     "SELECT end_rev, state_json FROM versions WHERE doc_id = ?1 AND origin = 'main' AND end_rev <= ?2 "
     "ORDER BY end_rev DESC, seq DESC LIMIT 1",
   [STMT_BASE_STATE] =
-    "SELECT end_rev, state_json FROM versions WHERE doc_id = ?1 AND origin = 'main' AND end_rev <= ?2 "
-    "AND state_json IS NOT NULL ORDER BY end_rev DESC, seq DESC LIMIT 1",
+    "SELECT end_rev, state_json, version_id FROM versions WHERE doc_id = ?1 AND origin = 'main' "
+    "AND end_rev <= ?2 AND state_json IS NOT NULL ORDER BY end_rev DESC, seq DESC LIMIT 1",
   [STMT_INSERT_VERSION] =
     "INSERT INTO versions (doc_id, version_id, origin, start_rev, end_rev, started_at, ended_at, "
     "parent_id, group_id, created_at, meta_json, state_json, changes_json) "
@@ -414,6 +422,8 @@ patches_server_store_begin (PatchesServerStore  *self,
   return TRUE;
 }
 
+static void memo_clear (PatchesServerStore *self);
+
 /**
  * patches_server_store_commit:
  * @self: a #PatchesServerStore
@@ -454,6 +464,8 @@ patches_server_store_commit (PatchesServerStore  *self,
    * itself (then it fails, and the levels stay paired) */
   ok = patches_sqlite_commit (&self->sql, error);
   self->depth--;
+  if (!ok)
+    memo_clear (self);
   return ok;
 }
 
@@ -472,6 +484,8 @@ patches_server_store_rollback (PatchesServerStore *self)
   g_return_if_fail (PATCHES_IS_SERVER_STORE (self));
   g_return_if_fail (self->depth > 0);
 
+  /* The kept state may be of a version being undone */
+  memo_clear (self);
   if (self->depth > 1 && !sqlite3_get_autocommit (self->sql.db))
     {
       if (!patches_sqlite_rollback_savepoint (&self->sql, "Could not roll back to a savepoint",
@@ -492,6 +506,8 @@ patches_server_store_rollback (PatchesServerStore *self)
  * the log starts over at its beginning with the next write.  Writes do
  * this by themselves every few thousand pages; the server also does it
  * when it has been idle for a moment.  Does nothing inside a transaction.
+ * It also lets go of the last version's state kept for building the
+ * next one (an idle server hands memory back).
  *
  * Returns: %TRUE on success (including when the database is busy and the
  *   log could be copied only in part)
@@ -507,6 +523,7 @@ patches_server_store_checkpoint (PatchesServerStore  *self,
   if (self->depth > 0)
     return TRUE;
 
+  memo_clear (self);
   rc = sqlite3_wal_checkpoint_v2 (self->sql.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
     return patches_sqlite_set_error (&self->sql, rc,
@@ -948,6 +965,26 @@ skipped_change_cb (const PatchesChange *change,
              (const char *) user_data, change->id, change->rev, error->message);
 }
 
+static void
+memo_clear (PatchesServerStore *self)
+{
+  g_clear_pointer (&self->memo_doc_id, g_free);
+  g_clear_pointer (&self->memo_version_id, g_free);
+  g_clear_pointer (&self->memo_state, patches_value_unref);
+}
+
+static void
+memo_state (PatchesServerStore *self,
+            const char         *doc_id,
+            const char         *version_id,
+            PatchesValue       *state)
+{
+  memo_clear (self);
+  self->memo_doc_id = g_strdup (doc_id);
+  self->memo_version_id = g_strdup (version_id);
+  self->memo_state = patches_value_ref (state);
+}
+
 /* The state of @doc_id at @target_rev: the nearest `main` version at or
  * before it that has a state, then the log after it replayed in
  * reconstruction mode (PROTOCOL.md Appendix A.3).  *state is %NULL for a
@@ -981,12 +1018,23 @@ build_state (PatchesServerStore  *self,
 
       if (has_row)
         {
-          gsize length;
-          const char *json = patches_sqlite_column_text (stmt, 1, &length);
+          const char *version_id = (const char *) sqlite3_column_text (stmt, 2);
 
           base_rev = sqlite3_column_int64 (stmt, 0);
-          if (!(value = parse_stored (json, length, "version state", doc_id, error)))
-            return FALSE;
+          if (self->memo_state != NULL && g_strcmp0 (self->memo_doc_id, doc_id) == 0 &&
+              g_strcmp0 (self->memo_version_id, version_id) == 0)
+            {
+              /* Shared: applying changes copies on write */
+              value = patches_value_ref (self->memo_state);
+            }
+          else
+            {
+              gsize length;
+              const char *json = patches_sqlite_column_text (stmt, 1, &length);
+
+              if (!(value = parse_stored (json, length, "version state", doc_id, error)))
+                return FALSE;
+            }
           if (patches_value_get_kind (value) == PATCHES_VALUE_NULL)
             g_clear_pointer (&value, patches_value_unref);
         }
@@ -1037,7 +1085,7 @@ store_create_version (gpointer       data,
   g_autoptr(PatchesCachedStmt) stmt = NULL;
   g_autofree char *meta_json = NULL;
   g_autofree char *state_json = NULL;
-  g_autofree char *changes_json = NULL;
+  g_autoptr(GString) changes_json = NULL;
   const char *id = meta_string (metadata, "id");
   const char *origin = meta_string (metadata, "origin");
   double start_rev, end_rev, started_at, ended_at;
@@ -1060,12 +1108,18 @@ store_create_version (gpointer       data,
 
   meta_json = patches_value_to_json (metadata);
   state_json = state ? patches_value_to_json (state) : g_strdup ("null");
-  if (changes != NULL)
+  /* The changes' own writer: the same text as through a PatchesValue
+   * list, without building one (a version holds up to
+   * maxChangesPerVersion of them) */
+  changes_json = g_string_sized_new (changes != NULL ? changes->len * 256 : 2);
+  g_string_append_c (changes_json, '[');
+  for (guint i = 0; changes != NULL && i < changes->len; i++)
     {
-      g_autoptr(PatchesValue) list = patches_changes_to_value (changes);
-
-      changes_json = patches_value_to_json (list);
+      if (i > 0)
+        g_string_append_c (changes_json, ',');
+      patches_change_write_json (g_ptr_array_index (changes, i), changes_json);
     }
+  g_string_append_c (changes_json, ']');
 
   if (!(stmt = patches_sqlite_get_stmt (&self->sql, STMT_INSERT_VERSION, error)))
     return FALSE;
@@ -1083,11 +1137,15 @@ store_create_version (gpointer       data,
   sqlite3_bind_int64 (stmt, 10, now_ms ());
   sqlite3_bind_text (stmt, 11, meta_json, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 12, state_json, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 13, changes_json ? changes_json : "[]", -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 13, changes_json->str, changes_json->len, SQLITE_STATIC);
 
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_DONE)
-    return TRUE;
+    {
+      if (state != NULL && strcmp (origin, "main") == 0)
+        memo_state (self, doc_id, id, state);
+      return TRUE;
+    }
 
   if (rc == SQLITE_CONSTRAINT_UNIQUE)
     {
@@ -1324,6 +1382,7 @@ patches_server_store_finalize (GObject *object)
 
   patches_sqlite_clear (&self->sql);
   g_clear_pointer (&self->path, g_free);
+  memo_clear (self);
 
   G_OBJECT_CLASS (patches_server_store_parent_class)->finalize (object);
 }

@@ -1461,6 +1461,100 @@ test_auto_versions (void)
     }
 }
 
+/* Commits one `@txt` insert of @text at offset 0 of /body as rev @rev */
+static void
+commit_text (PatchesServerStore        *store,
+             const PatchesCommitConfig *config,
+             const char                *prefix,
+             guint                      rev,
+             const char                *text,
+             gint64                     now)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *json = g_strdup_printf ("[{\"id\":\"%s%u\",\"baseRev\":%u,\"rev\":%u,"
+                                           "\"ops\":[{\"op\":\"@txt\",\"path\":\"/body\","
+                                           "\"value\":[{\"insert\":\"%s\"}]}],"
+                                           "\"createdAt\":%" G_GINT64_FORMAT ",\"committedAt\":0}]",
+                                           prefix, rev, rev - 1, rev, text, now);
+  g_autoptr(GPtrArray) changes = parse_changes (json);
+  g_autoptr(PatchesCommit) commit = patches_commit_new ("doc", changes, NULL, "c1", now, config);
+
+  g_assert_true (patches_server_store_run_commit (store, commit, &error));
+  g_assert_no_error (error);
+}
+
+/* Every `main` version's stored state is what replaying the log from
+ * the start gives */
+static void
+assert_versions_replay (PatchesServerStore *store)
+{
+  const PatchesHistoryFuncs *funcs = patches_server_store_get_history_funcs ();
+  sqlite3 *db = patches_server_store_get_database (store);
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt = NULL;
+  guint n = 0;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT end_rev, state_json FROM versions "
+                                           "WHERE origin = 'main' ORDER BY end_rev", -1, &stmt, NULL), ==, SQLITE_OK);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      gint64 end_rev = sqlite3_column_int64 (stmt, 0);
+      g_autoptr(GPtrArray) log = funcs->list_changes (store, "doc", 0, end_rev + 1, 0, FALSE, &error);
+      g_autoptr(PatchesValue) expected = NULL;
+      g_autoptr(PatchesValue) stored = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (patches_changes_apply (&expected, log, &error));
+      stored = patches_value_parse ((const char *) sqlite3_column_text (stmt, 1), -1, &error);
+      g_assert_no_error (error);
+      if (!patches_value_equal (stored, expected))
+        {
+          g_autofree char *want = patches_value_to_json (expected);
+
+          g_error ("version ending at %" G_GINT64_FORMAT ": state %s, replay gives %s",
+                   end_rev, (const char *) sqlite3_column_text (stmt, 1), want);
+        }
+      n++;
+    }
+  sqlite3_finalize (stmt);
+  g_assert_cmpuint (n, >, 0);
+}
+
+/* A version is built on the state of the one before, kept in memory:
+ * text shared with it must not change under it, and a version that was
+ * rolled back must not serve as a base for later ones */
+static void
+test_versions_chain (void)
+{
+  g_autoptr(TmpDb) tmp = tmp_db_new ();
+  g_autoptr(PatchesServerStore) store = open_store (tmp->path);
+  g_autoptr(GError) error = NULL;
+  PatchesCommitConfig config;
+  gint64 now = 1700000000000;
+  guint rev = 0;
+
+  patches_commit_config_init (&config);
+  config.max_changes_per_version = 4;
+
+  for (guint i = 0; i < 21; i++)
+    commit_text (store, &config, "a", ++rev, i % 2 ? "x" : "yz", now + i);
+  g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions"), >=, 4);
+  assert_versions_replay (store);
+
+  /* Versions made, then rolled back with the changes they cover; other
+   * changes take those revisions */
+  g_assert_true (patches_server_store_begin (store, &error));
+  for (guint i = 0; i < 9; i++)
+    commit_text (store, &config, "lost", rev + i + 1, "LOST", now + 100 + i);
+  patches_server_store_rollback (store);
+  g_assert_cmpint (head_of (store, "doc"), ==, rev);
+
+  for (guint i = 0; i < 13; i++)
+    commit_text (store, &config, "b", ++rev, "kept", now + 200 + i);
+  assert_versions_replay (store);
+  g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions WHERE state_json LIKE '%LOST%'"), ==, 0);
+}
+
 static void
 test_tombstones (void)
 {
@@ -1548,6 +1642,7 @@ main (int   argc,
   g_test_add_func ("/server-store/transactions/disk-full", test_disk_full);
   g_test_add_func ("/server-store/versions/api", test_versions);
   g_test_add_func ("/server-store/versions/automatic", test_auto_versions);
+  g_test_add_func ("/server-store/versions/chain", test_versions_chain);
   g_test_add_func ("/server-store/tombstones", test_tombstones);
 
   return g_test_run ();
