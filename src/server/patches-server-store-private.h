@@ -21,4 +21,11 @@ gboolean  patches_server_store_save_sorted_changes (PatchesServerStore  *self,
                                                     GPtrArray           *jsons,
                                                     GError             **error);
 
+/* Background checkpoints: where they start and how much is left for the
+ * write path (pages), and how many have run; for tests */
+void      patches_server_store_set_checkpoint_pages (PatchesServerStore *self,
+                                                     int                 start,
+                                                     int                 tail);
+guint     patches_server_store_get_n_checkpoints    (PatchesServerStore *self);
+
 G_END_DECLS

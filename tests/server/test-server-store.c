@@ -1555,6 +1555,52 @@ test_versions_chain (void)
   g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions WHERE state_json LIKE '%LOST%'"), ==, 0);
 }
 
+/* Checkpoints run on a worker beside the writer; the log starts over
+ * instead of growing, and nothing committed is lost on the way */
+static void
+test_checkpoints (void)
+{
+  g_autoptr(TmpDb) tmp = tmp_db_new ();
+  g_autoptr(PatchesServerStore) store = open_store (tmp->path);
+  g_autofree char *wal_path = g_strconcat (tmp->path, "-wal", NULL);
+  g_autofree char *filler = g_strnfill (900, 'f');
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+  guint n = 600;
+
+  patches_server_store_set_checkpoint_pages (store, 200, 40);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *json = g_strdup_printf ("[{\"id\":\"k%u\",\"baseRev\":%u,\"rev\":%u,"
+                                               "\"ops\":[{\"op\":\"add\",\"path\":\"/f%u\",\"value\":\"%s\"}],"
+                                               "\"createdAt\":%u,\"committedAt\":0}]",
+                                               i + 1, i, i + 1, i % 50, filler, 1700000000 + i);
+
+      commit_ok (store, "doc", json, 1700000000000 + i);
+      /* The worker's answer comes through the main context */
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      if (i % 100 == 99)
+        g_usleep (20 * 1000);
+    }
+
+  g_assert_cmpuint (patches_server_store_get_n_checkpoints (store), >, 0);
+
+  /* Each commit writes some sixty 1 KiB pages: without checkpoints the
+   * log would hold over 30,000 of them; it starts over past a few
+   * hundred (plus what is written while a checkpoint runs) */
+  g_assert_cmpint (g_stat (wal_path, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <, 2500 * (1024 + 24));
+
+  assert_dense_log (store, "doc", "k", n);
+  g_clear_object (&store);
+
+  store = patches_server_store_open (tmp->path, &error);
+  g_assert_no_error (error);
+  assert_dense_log (store, "doc", "k", n);
+}
+
 static void
 test_tombstones (void)
 {
@@ -1643,6 +1689,7 @@ main (int   argc,
   g_test_add_func ("/server-store/versions/api", test_versions);
   g_test_add_func ("/server-store/versions/automatic", test_auto_versions);
   g_test_add_func ("/server-store/versions/chain", test_versions_chain);
+  g_test_add_func ("/server-store/transactions/checkpoints", test_checkpoints);
   g_test_add_func ("/server-store/tombstones", test_tombstones);
 
   return g_test_run ();
