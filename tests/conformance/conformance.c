@@ -8,6 +8,37 @@
 #include "conformance.h"
 #include "patches-patch-private.h"
 
+/* Member @name of @object as an integer (JSON integers and doubles),
+ * or @fallback */
+gint64
+conformance_get_int (JsonObject *object,
+                     const char *name,
+                     gint64      fallback)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return fallback;
+  if (json_node_get_value_type (node) == G_TYPE_INT64)
+    return json_node_get_int (node);
+  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+    return (gint64) json_node_get_double (node);
+  return fallback;
+}
+
+/* Member @name of @object when it is a string, else %NULL */
+const char *
+conformance_get_string (JsonObject *object,
+                        const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
 PatchesValue *
 conformance_get_value (JsonObject *kase,
                        const char *name)

@@ -20,6 +20,13 @@ typedef gboolean (*ConformanceRunFunc) (JsonObject *kase,
                                         JsonObject *root,
                                         char      **why);
 
+/* Member @name of @object as an integer, or @fallback; as a string, or
+ * NULL */
+gint64        conformance_get_int    (JsonObject   *object,
+                                      const char   *name,
+                                      gint64        fallback);
+const char   *conformance_get_string (JsonObject   *object,
+                                      const char   *name);
 /* Member @name of @kase as a PatchesValue, or NULL when absent. */
 PatchesValue *conformance_get_value  (JsonObject   *kase,
                                       const char   *name);

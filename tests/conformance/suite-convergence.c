@@ -165,22 +165,6 @@ post (SimClient   *client,
   g_queue_push_tail (&client->inbox, message);
 }
 
-static gint64
-get_int (JsonObject *object,
-         const char *name,
-         gint64      fallback)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return fallback;
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    return json_node_get_int (node);
-  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (node);
-  return fallback;
-}
-
 static GPtrArray *
 concat_changes (GPtrArray *a,
                 GPtrArray *b)
@@ -384,7 +368,7 @@ run_script (SimServer   *server,
     {
       JsonObject *step = json_array_get_object_element (script, s);
       const char *t = step ? json_object_get_string_member_with_default (step, "t", "") : "";
-      gint64 index = step ? get_int (step, "client", -1) : -1;
+      gint64 index = step ? conformance_get_int (step, "client", -1) : -1;
       g_autofree char *what = g_strdup_printf ("step %u (%s)", s, t);
       SimClient *client;
 
@@ -415,7 +399,7 @@ run_script (SimServer   *server,
 
           batch = g_ptr_array_copy (client->pending, change_ref_copy, NULL);
           g_ptr_array_set_free_func (batch, (GDestroyNotify) patches_change_unref);
-          if (!commit (server, doc_id, batch, client->name, get_int (step, "now", 0),
+          if (!commit (server, doc_id, batch, client->name, conformance_get_int (step, "now", 0),
                        &response, &broadcast, &error))
             {
               *why = g_strdup_printf ("%s: commit failed: %s", what, error->message);
@@ -457,7 +441,7 @@ check_end (SimServer   *server,
   g_autoptr(PatchesValue) head = NULL;
   g_autoptr(PatchesValue) log = patches_value_new_array ();
   g_autoptr(GError) error = NULL;
-  gint64 expect_rev = get_int (expect, "rev", -1);
+  gint64 expect_rev = conformance_get_int (expect, "rev", -1);
   gint64 server_rev = 0;
 
   if (!patches_changes_apply (&head, server->log, &error))
@@ -583,7 +567,7 @@ conformance_run_convergence (JsonObject  *kase,
       state = conformance_get_value (initial, "state");
       clients[i].state = (state && patches_value_get_kind (state) != PATCHES_VALUE_NULL)
         ? g_steal_pointer (&state) : NULL;
-      clients[i].rev = get_int (initial, "rev", 0);
+      clients[i].rev = conformance_get_int (initial, "rev", 0);
       clients[i].pending = patches_changes_new ();
       g_queue_init (&clients[i].inbox);
     }

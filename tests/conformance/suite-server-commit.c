@@ -340,34 +340,6 @@ static const PatchesHistoryFuncs mem_funcs = {
 
 /* Helpers */
 
-static gint64
-get_int (JsonObject *object,
-         const char *name,
-         gint64      fallback)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return fallback;
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    return json_node_get_int (node);
-  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (node);
-  return fallback;
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
 /* Version metadata with ids renamed V1, V2, … in creation order */
 static PatchesValue *
 normalise_version (MemStore     *store,
@@ -401,7 +373,7 @@ run_commit (MemStore                  *store,
   g_autoptr(PatchesCommit) commit = NULL;
   g_autoptr(GError) error = NULL;
   PatchesCommitOptions options;
-  const char *doc_id = get_string (step, "docId");
+  const char *doc_id = conformance_get_string (step, "docId");
   gboolean ok;
 
   changes = patches_changes_from_value (changes_value, &error);
@@ -413,8 +385,8 @@ run_commit (MemStore                  *store,
 
   patches_commit_options_from_value (&options, options_value);
   commit = patches_commit_new (doc_id ? doc_id : "", changes, &options,
-                               get_string (step, "clientId"),
-                               get_int (step, "now", 0), config);
+                               conformance_get_string (step, "clientId"),
+                               conformance_get_int (step, "now", 0), config);
   ok = patches_commit_run (commit, &mem_funcs, store, &error);
 
   return conformance_check_commit_step (what, step, commit, ok, error,
@@ -428,8 +400,8 @@ run_step (MemStore                  *store,
           guint                      index,
           char                     **why)
 {
-  const char *call = get_string (step, "call");
-  const char *doc_id = get_string (step, "docId");
+  const char *call = conformance_get_string (step, "call");
+  const char *doc_id = conformance_get_string (step, "docId");
   g_autofree char *what = g_strdup_printf ("step %u (%s)", index, call ? call : "?");
   g_autoptr(PatchesValue) options = conformance_get_value (step, "options");
   g_autoptr(GError) error = NULL;
@@ -450,9 +422,9 @@ run_step (MemStore                  *store,
       if (options != NULL && patches_value_get_kind (options) == PATCHES_VALUE_OBJECT)
         skip = patches_value_object_get (options, "skipTombstone");
 
-      if (!patches_history_delete_doc (&mem_funcs, store, doc_id, get_string (step, "clientId"),
+      if (!patches_history_delete_doc (&mem_funcs, store, doc_id, conformance_get_string (step, "clientId"),
                                        skip != NULL && patches_value_truthy (skip),
-                                       get_int (step, "now", 0), &error))
+                                       conformance_get_int (step, "now", 0), &error))
         {
           *why = g_strdup_printf ("%s: unexpected error: %s", what, error->message);
           return FALSE;
@@ -507,7 +479,7 @@ run_step (MemStore                  *store,
       g_autoptr(PatchesValue) got = NULL;
 
       changes = patches_history_get_changes_since (&mem_funcs, store, doc_id,
-                                                   get_int (step, "rev", 0), &error);
+                                                   conformance_get_int (step, "rev", 0), &error);
       if (changes == NULL)
         {
           *why = g_strdup_printf ("%s: unexpected error: %s", what, error->message);
@@ -613,9 +585,9 @@ conformance_run_server_commit (JsonObject  *kase,
   if (options != NULL)
     {
       if (json_object_has_member (options, "sessionTimeoutMinutes"))
-        config.session_timeout_ms = get_int (options, "sessionTimeoutMinutes", 30) * 60 * 1000;
+        config.session_timeout_ms = conformance_get_int (options, "sessionTimeoutMinutes", 30) * 60 * 1000;
       if (json_object_has_member (options, "maxChangesPerVersion"))
-        config.max_changes_per_version = get_int (options, "maxChangesPerVersion", 1000);
+        config.max_changes_per_version = conformance_get_int (options, "maxChangesPerVersion", 1000);
     }
 
   steps = json_object_get_array_member (kase, "steps");

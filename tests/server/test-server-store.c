@@ -83,35 +83,7 @@ exec_raw (PatchesServerStore *store,
     g_error ("%s: %s", sql, message);
 }
 
-/* Helpers shared with the conformance replay */
-
-static gint64
-get_int (JsonObject *object,
-         const char *name,
-         gint64      fallback)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return fallback;
-  if (json_node_get_value_type (node) == G_TYPE_INT64)
-    return json_node_get_int (node);
-  if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-    return (gint64) json_node_get_double (node);
-  return fallback;
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
+/* Helpers for the conformance replay (conformance.h has the JSON ones) */
 
 static const char *
 value_string (PatchesValue *object,
@@ -173,7 +145,7 @@ replay_commit (Replay      *replay,
   g_autoptr(GPtrArray) changes = NULL;
   g_autoptr(PatchesCommit) commit = NULL;
   g_autoptr(GError) error = NULL;
-  const char *doc_id = get_string (step, "docId");
+  const char *doc_id = conformance_get_string (step, "docId");
   PatchesCommitOptions options;
   gboolean ok;
 
@@ -186,8 +158,8 @@ replay_commit (Replay      *replay,
 
   patches_commit_options_from_value (&options, options_value);
   commit = patches_commit_new (doc_id ? doc_id : "", changes, &options,
-                               get_string (step, "clientId"),
-                               get_int (step, "now", 0), &replay->config);
+                               conformance_get_string (step, "clientId"),
+                               conformance_get_int (step, "now", 0), &replay->config);
   ok = patches_server_store_run_commit (replay->store, commit, &error);
 
   if (patches_server_store_get_transaction_depth (replay->store) != 0)
@@ -245,8 +217,8 @@ replay_step (Replay      *replay,
              guint        index,
              char       **why)
 {
-  const char *call = get_string (step, "call");
-  const char *doc_id = get_string (step, "docId");
+  const char *call = conformance_get_string (step, "call");
+  const char *doc_id = conformance_get_string (step, "docId");
   g_autofree char *what = g_strdup_printf ("step %u (%s)", index, call ? call : "?");
   g_autoptr(PatchesValue) options = conformance_get_value (step, "options");
   g_autoptr(GError) error = NULL;
@@ -267,9 +239,9 @@ replay_step (Replay      *replay,
       if (options != NULL && patches_value_get_kind (options) == PATCHES_VALUE_OBJECT)
         skip = patches_value_object_get (options, "skipTombstone");
 
-      if (!patches_server_store_delete_doc (replay->store, doc_id, get_string (step, "clientId"),
+      if (!patches_server_store_delete_doc (replay->store, doc_id, conformance_get_string (step, "clientId"),
                                             skip != NULL && patches_value_truthy (skip),
-                                            get_int (step, "now", 0), &error))
+                                            conformance_get_int (step, "now", 0), &error))
         {
           *why = g_strdup_printf ("%s: unexpected error: %s", what, error->message);
           return FALSE;
@@ -315,7 +287,7 @@ replay_step (Replay      *replay,
       g_autoptr(PatchesValue) got = NULL;
       g_autoptr(PatchesValue) raw = NULL;
       g_autofree char *json = NULL;
-      gint64 rev = get_int (step, "rev", 0);
+      gint64 rev = conformance_get_int (step, "rev", 0);
 
       changes = patches_server_store_get_changes_since (replay->store, doc_id, rev, &error);
       json = patches_server_store_get_changes_since_json (replay->store, doc_id, rev, &error);
@@ -485,9 +457,9 @@ replay_case (JsonObject  *kase,
   if (options != NULL)
     {
       if (json_object_has_member (options, "sessionTimeoutMinutes"))
-        replay.config.session_timeout_ms = get_int (options, "sessionTimeoutMinutes", 30) * 60 * 1000;
+        replay.config.session_timeout_ms = conformance_get_int (options, "sessionTimeoutMinutes", 30) * 60 * 1000;
       if (json_object_has_member (options, "maxChangesPerVersion"))
-        replay.config.max_changes_per_version = get_int (options, "maxChangesPerVersion", 1000);
+        replay.config.max_changes_per_version = conformance_get_int (options, "maxChangesPerVersion", 1000);
     }
 
   steps = json_object_get_array_member (kase, "steps");
