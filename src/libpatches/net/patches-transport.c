@@ -66,8 +66,11 @@ patches_transport_default_init (PatchesTransportInterface *iface)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  g_cclosure_marshal_VOID__BOXED,
                   G_TYPE_NONE, 1, G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
+  /* Every frame goes through here: no libffi on the way */
+  g_signal_set_va_marshaller (signals[MESSAGE], G_TYPE_FROM_INTERFACE (iface),
+                              g_cclosure_marshal_VOID__BOXEDv);
 
   /**
    * PatchesTransport::binary:
@@ -83,7 +86,7 @@ patches_transport_default_init (PatchesTransportInterface *iface)
                   G_SIGNAL_RUN_LAST,
                   0,
                   NULL, NULL,
-                  NULL,
+                  g_cclosure_marshal_VOID__BOXED,
                   G_TYPE_NONE, 1, G_TYPE_BYTES | G_SIGNAL_TYPE_STATIC_SCOPE);
 
   /**
