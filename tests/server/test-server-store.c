@@ -1455,10 +1455,11 @@ commit_text (PatchesServerStore        *store,
   g_assert_no_error (error);
 }
 
-/* Every `main` version's stored state is what replaying the log from
- * the start gives */
+/* Every `main` version of @doc_id has the state that replaying the log
+ * from the start gives */
 static void
-assert_versions_replay (PatchesServerStore *store)
+assert_versions_replay (PatchesServerStore *store,
+                        const char         *doc_id)
 {
   const PatchesHistoryFuncs *funcs = patches_server_store_get_history_funcs ();
   sqlite3 *db = patches_server_store_get_database (store);
@@ -1467,11 +1468,13 @@ assert_versions_replay (PatchesServerStore *store)
   guint n = 0;
 
   g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT end_rev, state_json FROM versions "
-                                           "WHERE origin = 'main' ORDER BY end_rev", -1, &stmt, NULL), ==, SQLITE_OK);
+                                           "WHERE origin = 'main' AND doc_id = ?1 ORDER BY end_rev",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, doc_id, -1, SQLITE_STATIC);
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
       gint64 end_rev = sqlite3_column_int64 (stmt, 0);
-      g_autoptr(GPtrArray) log = funcs->list_changes (store, "doc", 0, end_rev + 1, 0, FALSE, &error);
+      g_autoptr(GPtrArray) log = funcs->list_changes (store, doc_id, 0, end_rev + 1, 0, FALSE, &error);
       g_autoptr(PatchesValue) expected = NULL;
       g_autoptr(PatchesValue) stored = NULL;
 
@@ -1483,8 +1486,8 @@ assert_versions_replay (PatchesServerStore *store)
         {
           g_autofree char *want = patches_value_to_json (expected);
 
-          g_error ("version ending at %" G_GINT64_FORMAT ": state %s, replay gives %s",
-                   end_rev, (const char *) sqlite3_column_text (stmt, 1), want);
+          g_error ("version of %s ending at %" G_GINT64_FORMAT ": state %s, replay gives %s",
+                   doc_id, end_rev, (const char *) sqlite3_column_text (stmt, 1), want);
         }
       n++;
     }
@@ -1511,7 +1514,7 @@ test_versions_chain (void)
   for (guint i = 0; i < 21; i++)
     commit_text (store, &config, "a", ++rev, i % 2 ? "x" : "yz", now + i);
   g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions"), >=, 4);
-  assert_versions_replay (store);
+  assert_versions_replay (store, "doc");
 
   /* Versions made, then rolled back with the changes they cover; other
    * changes take those revisions */
@@ -1523,8 +1526,50 @@ test_versions_chain (void)
 
   for (guint i = 0; i < 13; i++)
     commit_text (store, &config, "b", ++rev, "kept", now + 200 + i);
-  assert_versions_replay (store);
+  assert_versions_replay (store, "doc");
   g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions WHERE state_json LIKE '%LOST%'"), ==, 0);
+}
+
+/* Documents edited in turn each keep their state; the changes a version
+ * holds are the stored texts, byte for byte */
+static void
+test_versions_interleaved (void)
+{
+  g_autoptr(TmpDb) tmp = tmp_db_new ();
+  g_autoptr(PatchesServerStore) store = open_store (tmp->path);
+  PatchesCommitConfig config;
+  gint64 now = 1700000000000;
+  const char *docs[] = { "doc", "other", "third" };
+  guint revs[G_N_ELEMENTS (docs)] = { 0 };
+
+  patches_commit_config_init (&config);
+  config.max_changes_per_version = 3;
+
+  for (guint i = 0; i < 60; i++)
+    {
+      guint d = (i * 7) % G_N_ELEMENTS (docs);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *json = g_strdup_printf ("[{\"id\":\"%s%u\",\"baseRev\":%u,\"rev\":%u,"
+                                               "\"ops\":[{\"op\":\"@txt\",\"path\":\"/body\","
+                                               "\"value\":[{\"insert\":\"%s %u \\u00e9\\n\"}]}],"
+                                               "\"createdAt\":%" G_GINT64_FORMAT ".5,\"committedAt\":0}]",
+                                               docs[d], revs[d] + 1, revs[d], revs[d] + 1, docs[d], i, now + i);
+      g_autoptr(GPtrArray) changes = parse_changes (json);
+      g_autoptr(PatchesCommit) commit = patches_commit_new (docs[d], changes, NULL, "c1", now + i, &config);
+
+      g_assert_true (patches_server_store_run_commit (store, commit, &error));
+      g_assert_no_error (error);
+      revs[d]++;
+    }
+
+  for (guint d = 0; d < G_N_ELEMENTS (docs); d++)
+    assert_versions_replay (store, docs[d]);
+  g_assert_cmpint (count_rows (store,
+                               "SELECT count(*) FROM versions v WHERE v.changes_json <> "
+                               "(SELECT '[' || group_concat (json, ',') || ']' FROM "
+                               " (SELECT json FROM changes c WHERE c.doc_id = v.doc_id "
+                               "  AND c.rev BETWEEN v.start_rev AND v.end_rev ORDER BY c.rev))"), ==, 0);
+  g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions WHERE origin = 'main'"), >=, 15);
 }
 
 /* Checkpoints run on a worker beside the writer; the log starts over
@@ -1661,6 +1706,7 @@ main (int   argc,
   g_test_add_func ("/server-store/versions/api", test_versions);
   g_test_add_func ("/server-store/versions/automatic", test_auto_versions);
   g_test_add_func ("/server-store/versions/chain", test_versions_chain);
+  g_test_add_func ("/server-store/versions/interleaved", test_versions_interleaved);
   g_test_add_func ("/server-store/transactions/checkpoints", test_checkpoints);
   g_test_add_func ("/server-store/tombstones", test_tombstones);
 
