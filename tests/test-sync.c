@@ -21,6 +21,7 @@
 
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#include <sqlite3.h>
 
 #include "patches.h"
 #include "patches-client.h"
@@ -1752,6 +1753,56 @@ test_throttle (void)
   g_assert_cmpuint (r->n_errors, ==, 0);
 }
 
+/* /Sync/offline-deletions-throttled: many documents deleted offline go
+ * out as deleteDoc calls through the initial sync's line, never more
+ * than PATCHES_SYNC_MAX_CONCURRENT_SYNCS at once, and all arrive */
+
+static void
+test_offline_deletions_throttled (void)
+{
+  g_autoptr(PatchesTestServer) server = patches_test_server_new (NULL);
+  g_autofree char *url = g_strdup (patches_test_server_get_url (server));
+  g_auto(GStrv) ids = throttle_doc_ids ();
+  g_autoptr(Peer) a = peer_new (url, NULL);
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  peer_connect (a);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(PatchesDoc) doc = patches_client_open_doc (a->client, ids[i], &error);
+
+      g_assert_no_error (error);
+      set_string (doc, "/title", ids[i]);
+    }
+  WAIT_UNTIL (peer_synced (a));
+
+  patches_sync_disconnect (a->sync);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_assert_true (patches_client_delete_doc (a->client, ids[i], &error));
+      g_assert_no_error (error);
+    }
+
+  _patches_sync_get_peak_running (a->sync, TRUE);
+  peer_connect (a);
+  WAIT_UNTIL (({ g_auto(GStrv) t = patches_client_list_tombstones (a->client); t == NULL || t[0] == NULL; }));
+  g_assert_cmpuint (_patches_sync_get_peak_running (a->sync, FALSE), ==,
+                    PATCHES_SYNC_MAX_CONCURRENT_SYNCS);
+  g_assert_cmpuint (a->n_errors, ==, 0);
+
+  /* Gone on the server: no history left, a tombstone each */
+  g_assert_cmpint (sqlite3_open_v2 (patches_test_server_get_db (server), &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT (SELECT count(*) FROM changes), (SELECT count(*) FROM tombstones)",
+                                       -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 0);
+  g_assert_cmpint (sqlite3_column_int (stmt, 1), ==, N_THROTTLE_DOCS);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
 /* /Sync/throttle-edit: a local edit to a document still waiting for its
  * turn in the initial sync goes out at once, and reaches the server */
 
@@ -1892,6 +1943,7 @@ main (int   argc,
   g_test_add_func ("/Sync/token-refused", test_token_refused);
   g_test_add_func ("/Sync/remote-deletion", test_remote_deletion);
   g_test_add_func ("/Sync/offline-deletion", test_offline_deletion);
+  g_test_add_func ("/Sync/offline-deletions-throttled", test_offline_deletions_throttled);
   g_test_add_func ("/Sync/sqlite-offline", test_sqlite_offline);
   g_test_add_func ("/Sync/max-batch-size", test_max_batch_size);
   g_test_add_func ("/Sync/batch-delay", test_batch_delay);

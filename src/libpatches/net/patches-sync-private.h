@@ -32,9 +32,9 @@ G_BEGIN_DECLS
 /**
  * PATCHES_SYNC_MAX_CONCURRENT_SYNCS:
  *
- * How many syncDoc runs the initial sync after a connect
- * (syncAllKnownDocs, PROTOCOL.md §8.3 step 5) has in progress at a time;
- * the other documents wait in line.
+ * How many syncDoc runs and tombstone deleteDoc calls the initial sync
+ * after a connect (syncAllKnownDocs, PROTOCOL.md §8.3 step 5) has in
+ * progress at a time; the other documents and deletions wait in line.
  */
 #define PATCHES_SYNC_MAX_CONCURRENT_SYNCS 8
 

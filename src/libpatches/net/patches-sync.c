@@ -174,7 +174,8 @@ struct _PatchesSync
 
   /* the syncAllKnownDocs whose line of documents is not empty yet */
   SyncAll                *sync_all;
-  guint                   n_running;          /* syncDoc runs in progress */
+  guint                   n_running;          /* syncDoc runs (and initial-sync
+                                                 * deletions) in progress */
   guint                   peak_running;       /* the most at one time */
 
   GError                 *last_dial_error;
@@ -2247,7 +2248,11 @@ send_delete_doc (PatchesSync   *self,
  * starts when a run finishes, whatever its outcome.  A document that is
  * wanted for another reason while it waits (a local edit, a gap in the
  * notifications, a retry) leaves the line and runs at once; its run
- * counts for this syncAllKnownDocs.  A disconnection empties the line. */
+ * counts for this syncAllKnownDocs.  The deleteDoc calls for local
+ * tombstones wait in the same line, after the documents, and take a
+ * place each while in flight: a thousand notes deleted offline are as
+ * many requests and as many purges saved.  A disconnection empties the
+ * line. */
 
 struct _SyncAll
 {
@@ -2255,7 +2260,8 @@ struct _SyncAll
   guint       session;
   guint       outstanding;   /* documents and deletions not finished */
   GQueue      queue;         /* DocEntry, waiting for their turn */
-  guint       running;       /* runs started from the line, in progress */
+  GQueue      deletions;     /* doc ids of tombstones, waiting for theirs */
+  guint       running;       /* runs and deletions started from the line */
 };
 
 static void
@@ -2269,6 +2275,7 @@ sync_all_release (DocEntry *entry,
     return;
 
   g_assert (g_queue_is_empty (&all->queue));
+  g_assert (g_queue_is_empty (&all->deletions));
 
   /* step 6: per-document failures do not change the global status */
   self = sync_handle_dup (all->handle);
@@ -2283,6 +2290,8 @@ sync_all_release (DocEntry *entry,
 
 static void sync_all_doc_done (DocEntry *entry,
                                gpointer  user_data);
+static void sync_all_delete_done (DocEntry *entry,
+                                  gpointer  user_data);
 
 /* Starts documents from the line while there is room */
 static void
@@ -2305,6 +2314,41 @@ sync_all_pump (PatchesSync *self,
           request_sync (self, entry, sync_all_doc_done, all);
         }
       doc_entry_unref (entry);
+    }
+
+  while (all->running < PATCHES_SYNC_MAX_CONCURRENT_SYNCS && !g_queue_is_empty (&all->deletions))
+    {
+      g_autofree char *doc_id = g_queue_pop_head (&all->deletions);
+
+      if (self->session != all->session || !can_send (self))
+        sync_all_release (NULL, all);
+      else
+        {
+          all->running++;
+          self->n_running++;
+          self->peak_running = MAX (self->peak_running, self->n_running);
+          send_delete_doc (self, doc_id, sync_all_delete_done, all);
+        }
+    }
+
+  sync_all_release (NULL, all);
+}
+
+/* A deletion started from the line has been answered (or failed) */
+static void
+sync_all_delete_done (DocEntry *entry,
+                      gpointer  user_data)
+{
+  SyncAll *all = user_data;
+  g_autoptr(PatchesSync) self = sync_handle_dup (all->handle);
+
+  g_assert (all->running > 0);
+  all->running--;
+
+  if (self != NULL)
+    {
+      self->n_running--;
+      sync_all_pump (self, all);
     }
 
   sync_all_release (NULL, all);
@@ -2364,6 +2408,11 @@ sync_all_clear_queue (PatchesSync *self)
       sync_all_release (entry, all);
       doc_entry_unref (entry);
     }
+  while (all->running < PATCHES_SYNC_MAX_CONCURRENT_SYNCS && !g_queue_is_empty (&all->deletions))
+    {
+      g_free (g_queue_pop_head (&all->deletions));
+      sync_all_release (NULL, all);
+    }
   sync_all_release (NULL, all);
 }
 
@@ -2403,7 +2452,7 @@ sync_all_run (PatchesSync *self,
   for (guint i = 0; tombstones != NULL && tombstones[i] != NULL; i++)
     {
       all->outstanding++;
-      send_delete_doc (self, tombstones[i], sync_all_release, all);
+      g_queue_push_tail (&all->deletions, g_strdup (tombstones[i]));
     }
 
   sync_all_pump (self, all);
@@ -3171,8 +3220,8 @@ _patches_sync_set_online (PatchesSync *self,
   set_online (self, online);
 }
 
-/* For tests: the most syncDoc runs that were in progress at one time
- * (since construction or the last @reset) */
+/* For tests: the most syncDoc runs and initial-sync deletions that were
+ * in progress at one time (since construction or the last @reset) */
 guint
 _patches_sync_get_peak_running (PatchesSync *self,
                                 gboolean     reset)
