@@ -143,9 +143,9 @@ method_fail (PatchesRpc        *rpc,
 
   if (patches_value_get_kind (code) == PATCHES_VALUE_STRING)
     {
-      g_autoptr(GError) error = patches_rpc_error_new_remote_string (patches_value_get_string (code),
-                                                                     patches_value_get_string (message),
-                                                                     data);
+      g_autoptr(GError) error = patches_rpc_error_from_remote_string (patches_value_get_string (code),
+                                                                      patches_value_get_string (message),
+                                                                      data);
       patches_rpc_request_return_gerror (request, error);
     }
   else

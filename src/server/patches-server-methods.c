@@ -255,13 +255,13 @@ valid_doc_id (PatchesRpcRequest  *request,
             g_strdup_printf ("INVALID_REQUEST: docId is longer than %u bytes (got %" G_GSIZE_FORMAT ")",
                              PATCHES_SERVER_MAX_DOC_ID_BYTES, len);
 
-          *error = patches_rpc_error_new_remote (400, message, NULL);
+          *error = patches_rpc_error_from_remote (400, message, NULL);
           return FALSE;
         }
 
       if (strlen (patches_value_get_string (value)) != len)
         {
-          *error = patches_rpc_error_new_remote (400, "INVALID_REQUEST: docId contains a NUL character", NULL);
+          *error = patches_rpc_error_from_remote (400, "INVALID_REQUEST: docId contains a NUL character", NULL);
           return FALSE;
         }
 
@@ -272,7 +272,7 @@ valid_doc_id (PatchesRpcRequest  *request,
   {
     g_autofree char *message = g_strdup_printf ("INVALID_REQUEST: docId is required (got %s)", got);
 
-    *error = patches_rpc_error_new_remote (400, message, NULL);
+    *error = patches_rpc_error_from_remote (400, message, NULL);
   }
   return FALSE;
 }
@@ -285,7 +285,7 @@ forbidden_error (const char          *doc_id,
     g_strdup_printf ("%s:%s", needed == PATCHES_SERVER_ACCESS_WRITE ? "WRITE_FORBIDDEN" : "READ_FORBIDDEN",
                      doc_id);
 
-  return patches_rpc_error_new_remote (403, message, NULL);
+  return patches_rpc_error_from_remote (403, message, NULL);
 }
 
 /* 410 when the document has a tombstone.  Returns FALSE with @error set
@@ -317,7 +317,7 @@ check_tombstone (PatchesServer  *self,
     patches_value_object_set (data, "lastRev", patches_value_ref (member));
 
   message = g_strdup_printf ("Document %s was deleted", doc_id);
-  *error = patches_rpc_error_new_remote (410, message, data);
+  *error = patches_rpc_error_from_remote (410, message, data);
   return FALSE;
 }
 
@@ -1229,7 +1229,7 @@ validate_change (PatchesServer  *self,
       message = g_strdup_printf ("Change %s has %u ops, the limit is %u (max-ops-per-change)",
                                  change->id, change->ops->len, self->max_ops_per_change);
       data = limit_data ("max-ops-per-change", self->max_ops_per_change, change->id);
-      *error = patches_rpc_error_new_remote (413, message, data);
+      *error = patches_rpc_error_from_remote (413, message, data);
       return FALSE;
     }
 
@@ -1287,7 +1287,7 @@ validate_change (PatchesServer  *self,
           data = patches_value_new_object ();
           patches_value_object_set (data, "changeId", patches_value_new_string (change->id));
           patches_value_object_set (data, "scope", patches_value_new_string ("change"));
-          *error = patches_rpc_error_new_remote (400, message, data);
+          *error = patches_rpc_error_from_remote (400, message, data);
           return FALSE;
         }
     }
@@ -1308,7 +1308,7 @@ parse_changes (PatchesServer      *self,
       g_autofree char *got = describe_value (param);
       g_autofree char *message = g_strdup_printf ("INVALID_REQUEST: changes must be an array (got %s)", got);
 
-      *error = patches_rpc_error_new_remote (400, message, NULL);
+      *error = patches_rpc_error_from_remote (400, message, NULL);
       return NULL;
     }
 
@@ -1320,7 +1320,7 @@ parse_changes (PatchesServer      *self,
                          n, self->max_changes_per_commit);
       g_autoptr(PatchesValue) data = limit_data ("max-changes-per-commit", self->max_changes_per_commit, NULL);
 
-      *error = patches_rpc_error_new_remote (413, message, data);
+      *error = patches_rpc_error_from_remote (413, message, data);
       return NULL;
     }
 
@@ -1349,7 +1349,7 @@ parse_changes (PatchesServer      *self,
               patches_value_object_set (data, "scope", patches_value_new_string ("change"));
             }
 
-          *error = patches_rpc_error_new_remote (400, message, data);
+          *error = patches_rpc_error_from_remote (400, message, data);
           return NULL;
         }
 

@@ -208,7 +208,7 @@ rpc_error_new (PatchesRpcError  kind,
 }
 
 /**
- * patches_rpc_error_new_remote: (skip)
+ * patches_rpc_error_from_remote: (skip)
  * @code: a JSON-RPC code or HTTP-like status
  * @message: the message
  * @data: (nullable): the error data, or %NULL for none
@@ -220,9 +220,9 @@ rpc_error_new (PatchesRpcError  kind,
  * Returns: (transfer full): a %PATCHES_RPC_ERROR_REMOTE error
  */
 GError *
-patches_rpc_error_new_remote (int           code,
-                              const char   *message,
-                              PatchesValue *data)
+patches_rpc_error_from_remote (int           code,
+                               const char   *message,
+                               PatchesValue *data)
 {
   g_return_val_if_fail (message != NULL, NULL);
 
@@ -230,20 +230,20 @@ patches_rpc_error_new_remote (int           code,
 }
 
 /**
- * patches_rpc_error_new_remote_string: (skip)
+ * patches_rpc_error_from_remote_string: (skip)
  * @code: a string code, such as `MERGE_PARTIAL_PROGRESS`
  * @message: the message
  * @data: (nullable): the error data, or %NULL for none
  *
- * Like patches_rpc_error_new_remote() with a string code, as the
+ * Like patches_rpc_error_from_remote() with a string code, as the
  * reference's branch errors have.
  *
  * Returns: (transfer full): a %PATCHES_RPC_ERROR_REMOTE error
  */
 GError *
-patches_rpc_error_new_remote_string (const char   *code,
-                                     const char   *message,
-                                     PatchesValue *data)
+patches_rpc_error_from_remote_string (const char   *code,
+                                      const char   *message,
+                                      PatchesValue *data)
 {
   g_return_val_if_fail (code != NULL, NULL);
   g_return_val_if_fail (message != NULL, NULL);
@@ -1736,7 +1736,7 @@ patches_rpc_request_return_error (PatchesRpcRequest *self,
  * @error: the error
  *
  * Answers with @error: a %PATCHES_RPC_ERROR_REMOTE error (see
- * patches_rpc_error_new_remote()) keeps its code, message and data, string
+ * patches_rpc_error_from_remote()) keeps its code, message and data, string
  * codes included; any other error is answered with -32000, its message and
  * no data (the reference sends a stack trace there; no client reads it).
  */

@@ -127,12 +127,12 @@ typedef void (*PatchesRpcMethodFunc) (PatchesRpc        *rpc,
                                       gpointer           user_data);
 
 GQuark            patches_rpc_error_quark            (void);
-GError           *patches_rpc_error_new_remote       (int                  code,
+GError           *patches_rpc_error_from_remote      (int                  code,
                                                       const char          *message,
                                                       PatchesValue        *data) G_GNUC_WARN_UNUSED_RESULT;
-GError           *patches_rpc_error_new_remote_string (const char         *code,
-                                                      const char          *message,
-                                                      PatchesValue        *data) G_GNUC_WARN_UNUSED_RESULT;
+GError           *patches_rpc_error_from_remote_string (const char          *code,
+                                                       const char          *message,
+                                                       PatchesValue        *data) G_GNUC_WARN_UNUSED_RESULT;
 int               patches_rpc_error_get_code         (const GError        *error);
 const char       *patches_rpc_error_get_code_string  (const GError        *error);
 PatchesValue     *patches_rpc_error_get_data         (const GError        *error);
