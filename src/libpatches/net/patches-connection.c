@@ -50,6 +50,7 @@ struct _PatchesConnection
   char                      *url;
   char                      *display_url;
   SoupSession               *session;
+  GTlsDatabase              *tls_database;
   SoupMessageHeaders        *headers;
   GStrv                      protocols;
   guint                      ping_interval;
@@ -77,6 +78,7 @@ enum {
   PROP_STATE,
   PROP_PING_INTERVAL,
   PROP_REQUEST_TIMEOUT,
+  PROP_TLS_DATABASE,
   N_PROPS
 };
 
@@ -932,6 +934,7 @@ patches_connection_dispose (GObject *object)
 
   g_clear_object (&self->rpc);
   g_clear_object (&self->session);
+  g_clear_object (&self->tls_database);
 
   G_OBJECT_CLASS (patches_connection_parent_class)->dispose (object);
 }
@@ -976,6 +979,10 @@ patches_connection_get_property (GObject    *object,
       g_value_set_uint (value, patches_rpc_get_request_timeout (self->rpc));
       break;
 
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, patches_connection_get_tls_database (self));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1004,6 +1011,10 @@ patches_connection_set_property (GObject      *object,
 
     case PROP_REQUEST_TIMEOUT:
       patches_connection_set_request_timeout (self, g_value_get_uint (value));
+      break;
+
+    case PROP_TLS_DATABASE:
+      patches_connection_set_tls_database (self, g_value_get_object (value));
       break;
 
     default:
@@ -1073,6 +1084,19 @@ patches_connection_class_init (PatchesConnectionClass *klass)
     g_param_spec_uint ("request-timeout", NULL, NULL,
                        0, G_MAXUINT / 1000, REQUEST_TIMEOUT_DEFAULT,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PatchesConnection:tls-database:
+   *
+   * The certificates a `wss://` server's certificate is checked against:
+   * %NULL for the system's (the default).  Set one that holds a private
+   * certificate authority to reach a server signed by it.  Applies to the
+   * next dial.
+   */
+  properties[PROP_TLS_DATABASE] =
+    g_param_spec_object ("tls-database", NULL, NULL,
+                         G_TYPE_TLS_DATABASE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1172,6 +1196,53 @@ patches_connection_new (const char *url)
   return g_object_new (PATCHES_TYPE_CONNECTION,
                        "url", url,
                        NULL);
+}
+
+/**
+ * patches_connection_get_tls_database:
+ * @self: a #PatchesConnection
+ *
+ * Gets #PatchesConnection:tls-database.
+ *
+ * Returns: (transfer none) (nullable): the database set, or %NULL when
+ *   the system's is used
+ */
+GTlsDatabase *
+patches_connection_get_tls_database (PatchesConnection *self)
+{
+  g_return_val_if_fail (PATCHES_IS_CONNECTION (self), NULL);
+
+  return self->tls_database;
+}
+
+/**
+ * patches_connection_set_tls_database:
+ * @self: a #PatchesConnection
+ * @database: (nullable): the certificates to trust, or %NULL for the
+ *   system's
+ *
+ * Sets #PatchesConnection:tls-database.
+ */
+void
+patches_connection_set_tls_database (PatchesConnection *self,
+                                     GTlsDatabase      *database)
+{
+  g_return_if_fail (PATCHES_IS_CONNECTION (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  if (!g_set_object (&self->tls_database, database))
+    return;
+
+  if (database != NULL)
+    soup_session_set_tls_database (self->session, database);
+  else
+    {
+      /* What a SoupSession starts with */
+      g_autoptr(GTlsDatabase) system = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+
+      soup_session_set_tls_database (self->session, system);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TLS_DATABASE]);
 }
 
 /**

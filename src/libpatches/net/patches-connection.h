@@ -94,6 +94,9 @@ G_DECLARE_FINAL_TYPE (PatchesConnection, patches_connection, PATCHES, CONNECTION
 
 PatchesConnection     *patches_connection_new               (const char          *url) G_GNUC_WARN_UNUSED_RESULT;
 const char            *patches_connection_get_url           (PatchesConnection   *self);
+GTlsDatabase          *patches_connection_get_tls_database  (PatchesConnection   *self);
+void                   patches_connection_set_tls_database  (PatchesConnection   *self,
+                                                             GTlsDatabase        *database);
 PatchesConnectionState patches_connection_get_state         (PatchesConnection   *self);
 PatchesRpc            *patches_connection_get_rpc           (PatchesConnection   *self);
 void                   patches_connection_set_header        (PatchesConnection   *self,
