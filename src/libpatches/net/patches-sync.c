@@ -2088,14 +2088,20 @@ doc_run_done_cb (GObject      *object,
 }
 
 static void
+running_started (PatchesSync *self)
+{
+  self->n_running++;
+  self->peak_running = MAX (self->peak_running, self->n_running);
+}
+
+static void
 doc_run_start (PatchesSync *self,
                DocEntry    *entry)
 {
   g_assert (!entry->running);
 
   entry->running = TRUE;
-  self->n_running++;
-  self->peak_running = MAX (self->peak_running, self->n_running);
+  running_started (self);
   entry->waiters = g_steal_pointer (&entry->next_waiters);
   doc_run_async (self, entry, doc_run_done_cb, doc_entry_ref (entry));
 }
@@ -2325,8 +2331,7 @@ sync_all_pump (PatchesSync *self,
       else
         {
           all->running++;
-          self->n_running++;
-          self->peak_running = MAX (self->peak_running, self->n_running);
+          running_started (self);
           send_delete_doc (self, doc_id, sync_all_delete_done, all);
         }
     }
@@ -2342,16 +2347,10 @@ sync_all_delete_done (DocEntry *entry,
   SyncAll *all = user_data;
   g_autoptr(PatchesSync) self = sync_handle_dup (all->handle);
 
-  g_assert (all->running > 0);
-  all->running--;
-
+  /* It counted as a run while in flight; the rest is a run's end */
   if (self != NULL)
-    {
-      self->n_running--;
-      sync_all_pump (self, all);
-    }
-
-  sync_all_release (NULL, all);
+    self->n_running--;
+  sync_all_doc_done (NULL, all);
 }
 
 /* A run started from the line has finished: the next one's turn */
