@@ -1433,10 +1433,12 @@ test_auto_versions (void)
     }
 }
 
-/* Commits one `@txt` insert of @text at offset 0 of /body as rev @rev */
+/* Commits to @doc_id one `@txt` insert of @text at offset 0 of /body as
+ * rev @rev, id @prefix<rev> */
 static void
 commit_text (PatchesServerStore        *store,
              const PatchesCommitConfig *config,
+             const char                *doc_id,
              const char                *prefix,
              guint                      rev,
              const char                *text,
@@ -1449,7 +1451,7 @@ commit_text (PatchesServerStore        *store,
                                            "\"createdAt\":%" G_GINT64_FORMAT ",\"committedAt\":0}]",
                                            prefix, rev, rev - 1, rev, text, now);
   g_autoptr(GPtrArray) changes = parse_changes (json);
-  g_autoptr(PatchesCommit) commit = patches_commit_new ("doc", changes, NULL, "c1", now, config);
+  g_autoptr(PatchesCommit) commit = patches_commit_new (doc_id, changes, NULL, "c1", now, config);
 
   g_assert_true (patches_server_store_run_commit (store, commit, &error));
   g_assert_no_error (error);
@@ -1512,7 +1514,7 @@ test_versions_chain (void)
   config.max_changes_per_version = 4;
 
   for (guint i = 0; i < 21; i++)
-    commit_text (store, &config, "a", ++rev, i % 2 ? "x" : "yz", now + i);
+    commit_text (store, &config, "doc", "a", ++rev, i % 2 ? "x" : "yz", now + i);
   g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions"), >=, 4);
   assert_versions_replay (store, "doc");
 
@@ -1520,12 +1522,12 @@ test_versions_chain (void)
    * changes take those revisions */
   g_assert_true (patches_server_store_begin (store, &error));
   for (guint i = 0; i < 9; i++)
-    commit_text (store, &config, "lost", rev + i + 1, "LOST", now + 100 + i);
+    commit_text (store, &config, "doc", "lost", rev + i + 1, "LOST", now + 100 + i);
   patches_server_store_rollback (store);
   g_assert_cmpint (head_of (store, "doc"), ==, rev);
 
   for (guint i = 0; i < 13; i++)
-    commit_text (store, &config, "b", ++rev, "kept", now + 200 + i);
+    commit_text (store, &config, "doc", "b", ++rev, "kept", now + 200 + i);
   assert_versions_replay (store, "doc");
   g_assert_cmpint (count_rows (store, "SELECT count(*) FROM versions WHERE state_json LIKE '%LOST%'"), ==, 0);
 }
@@ -1548,18 +1550,9 @@ test_versions_interleaved (void)
   for (guint i = 0; i < 60; i++)
     {
       guint d = (i * 7) % G_N_ELEMENTS (docs);
-      g_autoptr(GError) error = NULL;
-      g_autofree char *json = g_strdup_printf ("[{\"id\":\"%s%u\",\"baseRev\":%u,\"rev\":%u,"
-                                               "\"ops\":[{\"op\":\"@txt\",\"path\":\"/body\","
-                                               "\"value\":[{\"insert\":\"%s %u \\u00e9\\n\"}]}],"
-                                               "\"createdAt\":%" G_GINT64_FORMAT ".5,\"committedAt\":0}]",
-                                               docs[d], revs[d] + 1, revs[d], revs[d] + 1, docs[d], i, now + i);
-      g_autoptr(GPtrArray) changes = parse_changes (json);
-      g_autoptr(PatchesCommit) commit = patches_commit_new (docs[d], changes, NULL, "c1", now + i, &config);
+      g_autofree char *text = g_strdup_printf ("%s %u \\u00e9\\n", docs[d], i);
 
-      g_assert_true (patches_server_store_run_commit (store, commit, &error));
-      g_assert_no_error (error);
-      revs[d]++;
+      commit_text (store, &config, docs[d], docs[d], ++revs[d], text, now + i);
     }
 
   for (guint d = 0; d < G_N_ELEMENTS (docs); d++)
