@@ -11,6 +11,7 @@
  */
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -18,6 +19,7 @@
 #include "patches.h"
 #include "patches-memory-store.h"
 #include "patches-sqlite-store.h"
+#include "patches-sqlite-store-private.h"
 #include "patches-store.h"
 #include "patches-test-util.h"
 
@@ -1300,6 +1302,131 @@ test_sqlite_pragmas (void)
    * the file: another connection cannot observe the store's. */
 }
 
+/* The connection's PRAGMA synchronous: 1 NORMAL, 2 FULL */
+static gint64
+sync_level (PatchesStore *store)
+{
+  sqlite3 *db = patches_sqlite_store_get_database (PATCHES_SQLITE_STORE (store));
+  g_autofree char *level = raw_query (db, "PRAGMA synchronous");
+
+  return g_ascii_strtoll (level, NULL, 10);
+}
+
+/* Local data is written with an fsync, what the server sent without */
+static void
+test_sqlite_sync_levels (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = test_db_path ("sync.db");
+  g_autoptr(PatchesStore) store = open_sqlite (path);
+  g_autoptr(PatchesValue) state = patches_test_parse ("{\"a\":1}");
+  g_autoptr(GPtrArray) local = changes_of (make_change ("p1", 1, "a", 2), NULL);
+  g_autoptr(GPtrArray) confirmed = changes_of (make_change ("p1", 1, "a", 2), NULL);
+  g_autoptr(GPtrArray) none = changes_new ();
+  const char *ids[] = { "d", NULL };
+
+  g_assert_cmpint (sync_level (store), ==, 2);
+
+  g_assert_true (patches_store_save_snapshot (store, "d", state, 0, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 1);
+
+  /* A local edit right after: back to FULL before its transaction */
+  g_assert_true (patches_store_append_pending (store, "d", local, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 2);
+
+  g_assert_true (patches_store_save_committed (store, "d", confirmed, NULL, 1, none, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 1);
+
+  g_assert_true (patches_store_track_docs (store, ids, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 2);
+
+  g_assert_true (patches_store_save_committed (store, "d", none, NULL, 1, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (patches_store_replace_pending (store, "d", none, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 2);
+
+  g_assert_true (patches_store_save_committed (store, "d", none, NULL, 1, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (patches_store_set_meta (store, "k", "v", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 2);
+
+  g_assert_true (patches_store_save_committed (store, "d", none, NULL, 1, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (patches_store_delete_doc (store, "d", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sync_level (store), ==, 2);
+}
+
+/* A process that dies without closing the store (no checkpoint, no
+ * close) loses nothing it had written, at either sync level */
+static void
+test_sqlite_process_crash (void)
+{
+  const char *path = g_getenv ("PATCHES_TEST_CRASH_DB");
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      PatchesStore *store = open_sqlite (path);
+      g_autoptr(PatchesValue) state = patches_test_parse ("{\"a\":1}");
+      g_autoptr(PatchesValue) after = patches_test_parse ("{\"a\":2}");
+      g_autoptr(GPtrArray) edit = changes_of (make_change ("p1", 1, "a", 2), NULL);
+      g_autoptr(GPtrArray) confirmed = changes_of (make_change ("p1", 1, "a", 2), NULL);
+      g_autoptr(GPtrArray) other = changes_of (make_change ("q1", 1, "b", 7), NULL);
+      g_autoptr(GPtrArray) none = changes_new ();
+
+      g_assert_true (patches_store_save_snapshot (store, "d", state, 0, NULL, &error) &&
+                     patches_store_append_pending (store, "d", edit, &error) &&
+                     patches_store_save_committed (store, "d", confirmed, after, 1, none, &error) &&
+                     patches_store_append_pending (store, "e", other, &error) &&
+                     patches_store_save_committed (store, "e", none, NULL, 0, NULL, &error));
+      g_assert_no_error (error);
+
+      /* Like a crash: no close, no finalizer, no exit handlers */
+      remove_tree (data_home);
+      _exit (0);
+    }
+
+  {
+    g_autofree char *db = test_db_path ("crash.db");
+    g_autoptr(PatchesStore) store = NULL;
+    g_autoptr(PatchesStoredDoc) d = NULL;
+    g_autoptr(PatchesStoredDoc) e = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *json = NULL;
+    g_autofree char *dir = g_path_get_dirname (db);
+    g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+
+    g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+    g_setenv ("PATCHES_TEST_CRASH_DB", db, TRUE);
+    g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+    g_test_trap_assert_passed ();
+    g_unsetenv ("PATCHES_TEST_CRASH_DB");
+
+    /* The writes are in the log, not yet in the database file */
+    g_assert_true (g_file_test (wal, G_FILE_TEST_EXISTS));
+
+    store = open_sqlite (db);
+    d = patches_store_load_doc (store, "d", &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (d->committed_rev, ==, 1);
+    g_assert_cmpuint (d->pending->len, ==, 0);
+    json = patches_value_to_json (d->state);
+    g_assert_cmpstr (json, ==, "{\"a\":2}");
+
+    e = patches_store_load_doc (store, "e", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (e->pending->len, ==, 1);
+    g_assert_cmpstr (((PatchesChange *) g_ptr_array_index (e->pending, 0))->id, ==, "q1");
+  }
+}
+
 static void
 test_sqlite_reopen_migrated (void)
 {
@@ -1432,6 +1559,8 @@ main (int   argc,
   g_test_add_func ("/store/sqlite/damaged-pages", test_sqlite_damaged_pages);
   g_test_add_func ("/store/sqlite/bad-row", test_sqlite_bad_row);
   g_test_add_func ("/store/sqlite/pragmas", test_sqlite_pragmas);
+  g_test_add_func ("/store/sqlite/sync-levels", test_sqlite_sync_levels);
+  g_test_add_func ("/store/sqlite/process-crash", test_sqlite_process_crash);
   g_test_add_func ("/store/sqlite/second-connection", test_sqlite_reopen_migrated);
   g_test_add_func ("/store/sqlite/close", test_sqlite_close);
   g_test_add_func ("/store/sqlite/profile", test_sqlite_profile);

@@ -31,8 +31,10 @@
  * database are refused before anything is written to them.
  *
  * Every write is one `BEGIN IMMEDIATE … COMMIT` transaction, rolled back
- * on failure; with WAL and synchronous=FULL it is durable once COMMIT
- * returns.
+ * on failure.  A write of the store's own data (local edits, tracking,
+ * deletions, settings) is durable once COMMIT returns (WAL,
+ * synchronous=FULL); a write of what the server sent skips the fsync
+ * (synchronous=NORMAL, see "Transactions" below).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -46,6 +48,7 @@
 #include "patches-ot.h"
 #include "patches-sqlite-private.h"
 #include "patches-sqlite-store.h"
+#include "patches-sqlite-store-private.h"
 
 #define BUSY_TIMEOUT_MS 5000
 #define COMPACT_AFTER 200
@@ -117,6 +120,8 @@ typedef enum {
   STMT_GET_META,
   STMT_SET_META,
   STMT_DELETE_META,
+  STMT_SYNC_FULL,
+  STMT_SYNC_NORMAL,
   N_STMTS
 } StmtId;
 
@@ -160,6 +165,8 @@ static const char * const stmt_sql[N_STMTS] = {
     "INSERT INTO meta (key, value) VALUES (?1, ?2) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
   [STMT_DELETE_META] = "DELETE FROM meta WHERE key = ?1",
+  [STMT_SYNC_FULL] = "PRAGMA synchronous = FULL",
+  [STMT_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
 };
 
 struct _PatchesSqliteStore
@@ -169,6 +176,7 @@ struct _PatchesSqliteStore
   char          *path;
   PatchesSqlite  sql;
   GString       *json;          /* scratch buffer for serialising */
+  gboolean       relaxed;       /* synchronous=NORMAL is in force */
 };
 
 enum {
@@ -225,15 +233,64 @@ set_deleted_error (const char  *doc_id,
   return FALSE;
 }
 
-/* Transactions */
+/* Transactions
+ *
+ * A write that holds something only this store has (a local edit, the
+ * tracked set, a deletion, a setting) commits with synchronous=FULL:
+ * once the call returns it survives a power cut.  A write of what came
+ * from the server (save_committed, save_snapshot) commits with
+ * synchronous=NORMAL, which skips the fsync: WAL keeps it atomic and
+ * safe from a crash of the process, and after a power cut at worst the
+ * last of it is gone and the file is back at an earlier write, whose
+ * pending queue the server still accepts (it recognises change ids it
+ * has committed) and whose revision the next sync moves on from.  The
+ * next FULL commit syncs the log, and with it everything before.  The
+ * setting is switched only when it changes, before BEGIN. */
 
+static gboolean
+set_relaxed (PatchesSqliteStore  *self,
+             gboolean             relaxed,
+             GError             **error)
+{
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
+
+  if (self->relaxed == relaxed)
+    return TRUE;
+
+  stmt = patches_sqlite_get_stmt (&self->sql, relaxed ? STMT_SYNC_NORMAL : STMT_SYNC_FULL, error);
+  if (stmt == NULL ||
+      !patches_sqlite_step_done (&self->sql, stmt, "Could not set the sync level", error))
+    return FALSE;
+
+  self->relaxed = relaxed;
+  return TRUE;
+}
+
+static gboolean
+begin_write_at (PatchesSqliteStore  *self,
+                gboolean             relaxed,
+                GError             **error)
+{
+  return check_open (self, error) &&
+         set_relaxed (self, relaxed, error) &&
+         patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_BEGIN,
+                                "Could not begin a transaction", error);
+}
+
+/* A write of this store's own data */
 static gboolean
 begin_write (PatchesSqliteStore  *self,
              GError             **error)
 {
-  return check_open (self, error) &&
-         patches_sqlite_run_tx (&self->sql, PATCHES_SQLITE_TX_BEGIN,
-                                "Could not begin a transaction", error);
+  return begin_write_at (self, FALSE, error);
+}
+
+/* A write of what the server can give again */
+static gboolean
+begin_write_refetchable (PatchesSqliteStore  *self,
+                         GError             **error)
+{
+  return begin_write_at (self, TRUE, error);
 }
 
 static gboolean
@@ -735,7 +792,7 @@ patches_sqlite_store_save_committed (PatchesStore  *store,
 {
   PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
 
-  if (!begin_write (self, error))
+  if (!begin_write_refetchable (self, error))
     return FALSE;
 
   return finish (self,
@@ -755,7 +812,7 @@ patches_sqlite_store_save_snapshot (PatchesStore  *store,
   gint64 old_rev;
   gboolean ok;
 
-  if (!begin_write (self, error))
+  if (!begin_write_refetchable (self, error))
     return FALSE;
 
   ok = get_writable_doc (self, doc_id, &old_rev, error) &&
@@ -1025,7 +1082,7 @@ patches_sqlite_store_set_meta (PatchesStore  *store,
   PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
   g_autoptr(PatchesCachedStmt) stmt = NULL;
 
-  if (!check_open (self, error))
+  if (!check_open (self, error) || !set_relaxed (self, FALSE, error))
     return FALSE;
 
   /* One statement: atomic and durable on its own */
@@ -1267,8 +1324,12 @@ patches_sqlite_store_init (PatchesSqliteStore *self)
  *   directories are created when missing
  * @error: return location for a #GError
  *
- * Opens the store in @path (WAL, synchronous=FULL, foreign keys on),
- * creating or migrating its schema.  A file written by a newer schema
+ * Opens the store in @path (WAL, foreign keys on), creating or migrating
+ * its schema.  Local edits, the tracked set, deletions and settings are
+ * durable once the call that writes them returns (synchronous=FULL);
+ * what the server sent is written without waiting for the disk
+ * (synchronous=NORMAL): a power cut may take the last of it, which the
+ * next sync fetches again, never a local edit.  A file written by a newer schema
  * fails with %PATCHES_STORE_ERROR_VERSION, a file that is no SQLite
  * database, is damaged or belongs to another program with
  * %PATCHES_STORE_ERROR_CORRUPT; such files are left exactly as they are.
@@ -1362,4 +1423,12 @@ patches_sqlite_store_close (PatchesSqliteStore *self)
   g_return_if_fail (PATCHES_IS_SQLITE_STORE (self));
 
   patches_sqlite_close (&self->sql);
+}
+
+sqlite3 *
+patches_sqlite_store_get_database (PatchesSqliteStore *self)
+{
+  g_return_val_if_fail (PATCHES_IS_SQLITE_STORE (self), NULL);
+
+  return self->sql.db;
 }

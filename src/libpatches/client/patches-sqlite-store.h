@@ -1,7 +1,7 @@
 /* patches-sqlite-store.h
  *
- * A #PatchesStore in one SQLite file (WAL, synchronous=FULL, a
- * versioned schema with migrations).  A damaged file or one written by a
+ * A #PatchesStore in one SQLite file (WAL; local edits durable on
+ * return, synchronous=FULL; a versioned schema with migrations).  A damaged file or one written by a
  * newer schema is refused with a clear error, never reset.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
