@@ -1141,6 +1141,86 @@ test_sqlite_compaction (void)
   g_assert_cmpint (doc->committed_rev, ==, 450);
 }
 
+/* Commits @n changes setting /n to their rev over a document whose
+ * /big is @big_bytes long, passing the true state each time; returns
+ * the revisions at which the snapshot was rewritten */
+static GArray *
+compactions_over (const char *name,
+                  gsize       big_bytes,
+                  gint64      n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = test_db_path (name);
+  g_autoptr(PatchesStore) store = open_sqlite (path);
+  g_autofree char *big = g_strnfill (big_bytes, 'x');
+  g_autofree char *json = g_strdup_printf ("{\"big\":\"%s\",\"n\":0}", big);
+  g_autoptr(PatchesValue) state = patches_test_parse (json);
+  g_autoptr(PatchesStoredDoc) doc = NULL;
+  GArray *revs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 snapshot_rev = 0;
+  sqlite3 *raw;
+
+  g_assert_true (patches_store_save_snapshot (store, "d", state, 0, NULL, &error));
+  g_assert_no_error (error);
+
+  raw = open_raw (path);
+  for (gint64 rev = 1; rev <= n; rev++)
+    {
+      g_autofree char *id = g_strdup_printf ("c%" G_GINT64_FORMAT, rev);
+      g_autoptr(GPtrArray) changes = changes_of (make_change (id, rev, "n", rev), NULL);
+      g_autofree char *now = NULL;
+
+      g_assert_true (patches_changes_apply (&state, changes, &error));
+      g_assert_no_error (error);
+      g_assert_true (patches_store_save_committed (store, "d", changes, state, rev, NULL, &error));
+      g_assert_no_error (error);
+
+      now = raw_query (raw, "SELECT rev FROM snapshots WHERE doc_id = 'd'");
+      if (g_ascii_strtoll (now, NULL, 10) != snapshot_rev)
+        {
+          snapshot_rev = g_ascii_strtoll (now, NULL, 10);
+          g_assert_cmpint (snapshot_rev, ==, rev);
+          g_array_append_val (revs, snapshot_rev);
+        }
+    }
+  sqlite3_close (raw);
+
+  /* Snapshot plus log is the state */
+  doc = patches_store_load_doc (store, "d", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (doc->committed_rev, ==, n);
+  {
+    g_autofree char *want = patches_value_to_json (state);
+    g_autofree char *got = patches_value_to_json (doc->state);
+
+    g_assert_true (strcmp (want, got) == 0);
+  }
+
+  return revs;
+}
+
+/* A big document's log is kept until it is worth a quarter of the
+ * snapshot's bytes (checked every 200 rows), and never past 4000 rows */
+static void
+test_sqlite_compaction_by_size (void)
+{
+  g_autoptr(GArray) small = compactions_over ("small.db", 100, 450);
+  g_autoptr(GArray) mid = compactions_over ("mid.db", 150 * 1024, 900);
+  g_autoptr(GArray) large = compactions_over ("large.db", 2 * 1024 * 1024, 4100);
+
+  /* ~100-byte changes: 201 rows hold 20 KiB, 401 rows 40 KiB */
+  g_assert_cmpuint (small->len, ==, 2);
+  g_assert_cmpint (g_array_index (small, gint64, 0), ==, 201);
+  g_assert_cmpint (g_array_index (small, gint64, 1), ==, 402);
+
+  g_assert_cmpuint (mid->len, ==, 2);
+  g_assert_cmpint (g_array_index (mid, gint64, 0), ==, 401);
+  g_assert_cmpint (g_array_index (mid, gint64, 1), ==, 802);
+
+  g_assert_cmpuint (large->len, ==, 1);
+  g_assert_cmpint (g_array_index (large, gint64, 0), ==, 4001);
+}
+
 static void
 test_sqlite_newer_version (void)
 {
@@ -1554,6 +1634,7 @@ main (int   argc,
   g_test_add_func ("/store/doc-info-fallback", test_doc_info_fallback);
   g_test_add_func ("/store/sqlite/exact-json", test_sqlite_exact_json);
   g_test_add_func ("/store/sqlite/compaction", test_sqlite_compaction);
+  g_test_add_func ("/store/sqlite/compaction-by-size", test_sqlite_compaction_by_size);
   g_test_add_func ("/store/sqlite/newer-version", test_sqlite_newer_version);
   g_test_add_func ("/store/sqlite/garbage-file", test_sqlite_garbage_file);
   g_test_add_func ("/store/sqlite/damaged-pages", test_sqlite_damaged_pages);

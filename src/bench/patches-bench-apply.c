@@ -58,10 +58,14 @@ static const GOptionEntry entries[] = {
   G_OPTION_ENTRY_NULL
 };
 
+/* A sample this long drops a frame at 60 Hz */
+#define STALL_US 5000
+
 typedef struct {
   gint64 p50;
   gint64 p99;
   gint64 max;
+  guint  n_stalls;   /* samples over STALL_US */
 } Figures;
 
 static int
@@ -93,6 +97,9 @@ figures (GArray *samples)
   f.p50 = g_array_index (samples, gint64, samples->len / 2);
   f.p99 = g_array_index (samples, gint64, MIN (samples->len - 1, samples->len * 99 / 100));
   f.max = g_array_index (samples, gint64, samples->len - 1);
+  f.n_stalls = 0;
+  for (guint i = samples->len; i > 0 && g_array_index (samples, gint64, i - 1) > STALL_US; i--)
+    f.n_stalls++;
   return f;
 }
 
@@ -275,8 +282,8 @@ print_figures (const char    *what,
                const Figures *cpu)
 {
   g_print ("%-36s p50 %6" G_GINT64_FORMAT " us   p99 %6" G_GINT64_FORMAT " us   max %7" G_GINT64_FORMAT " us"
-           "   (CPU p50 %5" G_GINT64_FORMAT " us, p99 %6" G_GINT64_FORMAT " us, max %7" G_GINT64_FORMAT " us)\n",
-           what, f->p50, f->p99, f->max, cpu->p50, cpu->p99, cpu->max);
+           "   over %d ms: %u   (CPU p50 %5" G_GINT64_FORMAT " us, p99 %6" G_GINT64_FORMAT " us, max %7" G_GINT64_FORMAT " us)\n",
+           what, f->p50, f->p99, f->max, STALL_US / 1000, f->n_stalls, cpu->p50, cpu->p99, cpu->max);
 }
 
 int
@@ -374,9 +381,10 @@ main (int   argc,
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_string_append_printf (json, ", \"%s_us_p50\": %" G_GINT64_FORMAT ", \"%s_us_p99\": %" G_GINT64_FORMAT
                             ", \"%s_us_max\": %" G_GINT64_FORMAT ", \"%s_cpu_us_p50\": %" G_GINT64_FORMAT
-                            ", \"%s_cpu_us_p99\": %" G_GINT64_FORMAT,
+                            ", \"%s_cpu_us_p99\": %" G_GINT64_FORMAT ", \"%s_stalls\": %u",
                             names[i], results[i].p50, names[i], results[i].p99, names[i], results[i].max,
-                            names[i], cpu_results[i].p50, names[i], cpu_results[i].p99);
+                            names[i], cpu_results[i].p50, names[i], cpu_results[i].p99,
+                            names[i], results[i].n_stalls);
   g_string_append_printf (json, ", \"snapshot_ms\": %.1f, \"targets_met\": %s}", snapshot_ms, met ? "true" : "false");
   g_print ("%s\n", json->str);
 

@@ -16,9 +16,10 @@
  *                      exactly as patches_change_write_json() wrote it.
  *                      The committed state is the snapshot with the rows
  *                      `snapshot.rev < rev <= docs.committed_rev` replayed.
- *                      When the log grows past COMPACT_AFTER rows (or would
- *                      get a gap), the state handed to save_committed
- *                      becomes the new snapshot and the log is emptied.
+ *                      When the log is long enough to be worth replacing
+ *                      (see log_is_due()), or would get a gap, the state
+ *                      handed to save_committed becomes the new snapshot
+ *                      and the log is emptied.
  *   pending_changes    the pending queue, ordered by `rev`.
  *   tracked            the tracked set; independent of `docs`, so a
  *                      document can be tracked before it has any data.
@@ -52,6 +53,8 @@
 
 #define BUSY_TIMEOUT_MS 5000
 #define COMPACT_AFTER 200
+#define COMPACT_MAX 4000
+#define LOG_SHARE 4
 #define APPLICATION_ID 0x50744373 /* "PtCs" */
 
 /* Schema */
@@ -107,7 +110,8 @@ typedef enum {
   STMT_DELETE_SNAPSHOT,
   STMT_LIST_COMMITTED,
   STMT_INSERT_COMMITTED,
-  STMT_COUNT_COMMITTED,
+  STMT_SNAPSHOT_REV,
+  STMT_LOG_SIZES,
   STMT_DELETE_COMMITTED,
   STMT_LIST_PENDING,
   STMT_LAST_PENDING,
@@ -147,7 +151,10 @@ static const char * const stmt_sql[N_STMTS] = {
     "ORDER BY rev",
   [STMT_INSERT_COMMITTED] =
     "INSERT OR REPLACE INTO committed_changes (doc_id, rev, json) VALUES (?1, ?2, ?3)",
-  [STMT_COUNT_COMMITTED] = "SELECT count(*) FROM committed_changes WHERE doc_id = ?1",
+  [STMT_SNAPSHOT_REV] = "SELECT rev FROM snapshots WHERE doc_id = ?1",
+  [STMT_LOG_SIZES] =
+    "SELECT (SELECT length (CAST (state_json AS BLOB)) FROM snapshots WHERE doc_id = ?1), "
+    "(SELECT total (length (CAST (json AS BLOB))) FROM committed_changes WHERE doc_id = ?1)",
   [STMT_DELETE_COMMITTED] = "DELETE FROM committed_changes WHERE doc_id = ?1",
   [STMT_LIST_PENDING] = "SELECT rev, json FROM pending_changes WHERE doc_id = ?1 ORDER BY rev",
   [STMT_LAST_PENDING] = "SELECT max(rev) FROM pending_changes WHERE doc_id = ?1",
@@ -635,22 +642,69 @@ delete_doc_data (PatchesSqliteStore  *self,
                                  "Could not delete pending changes", error);
 }
 
+/* The length of a dense log: the revisions after the snapshot's (a
+ * document without a snapshot has had a dense log from revision 1, or
+ * it would have been compacted).  Cheaper than counting the rows, which
+ * a long log makes slow. */
 static gboolean
 count_committed (PatchesSqliteStore  *self,
                  const char          *doc_id,
+                 gint64               rev,
                  gint64              *count,
                  GError             **error)
 {
   g_autoptr(PatchesCachedStmt) stmt =
-    patches_sqlite_get_stmt_for (&self->sql, STMT_COUNT_COMMITTED, doc_id, error);
+    patches_sqlite_get_stmt_for (&self->sql, STMT_SNAPSHOT_REV, doc_id, error);
   gboolean has_row;
 
   if (stmt == NULL ||
       !patches_sqlite_step_row (&self->sql, stmt, &has_row,
-                                "Could not count committed changes", error))
+                                "Could not read a snapshot", error))
     return FALSE;
 
-  *count = has_row ? sqlite3_column_int64 (stmt, 0) : 0;
+  *count = rev - (has_row ? sqlite3_column_int64 (stmt, 0) : 0);
+  return TRUE;
+}
+
+/* Whether the log of @doc_id, @n_rows long of which @n_added are new, is
+ * due to become the snapshot.  Writing a snapshot costs its size (about
+ * 15 ms for 1 MiB, on the main loop), replaying the log when the
+ * document loads costs the log's: so a log is kept until it holds more
+ * than COMPACT_AFTER rows and a LOG_SHARE-th of the snapshot's bytes
+ * (checked each time it passes a multiple of COMPACT_AFTER rows, as the
+ * sizes cost a read of the snapshot), and never beyond COMPACT_MAX rows.
+ * A small document's log is replaced every COMPACT_AFTER changes, a
+ * 1 MiB note's every two thousand or so. */
+static gboolean
+log_is_due (PatchesSqliteStore  *self,
+            const char          *doc_id,
+            gint64               n_rows,
+            gint64               n_added,
+            gboolean            *due,
+            GError             **error)
+{
+  g_autoptr(PatchesCachedStmt) stmt = NULL;
+  gboolean has_row;
+
+  *due = FALSE;
+  if (n_rows <= COMPACT_AFTER)
+    return TRUE;
+  if (n_rows > COMPACT_MAX)
+    {
+      *due = TRUE;
+      return TRUE;
+    }
+  if ((n_rows - 1) / COMPACT_AFTER == (n_rows - 1 - n_added) / COMPACT_AFTER)
+    return TRUE;
+
+  stmt = patches_sqlite_get_stmt_for (&self->sql, STMT_LOG_SIZES, doc_id, error);
+  if (stmt == NULL ||
+      !patches_sqlite_step_row (&self->sql, stmt, &has_row,
+                                "Could not measure committed changes", error))
+    return FALSE;
+
+  *due = !has_row ||
+         sqlite3_column_double (stmt, 1) * LOG_SHARE >= (double) sqlite3_column_int64 (stmt, 0);
   return TRUE;
 }
 
@@ -663,8 +717,9 @@ save_committed_locked (PatchesSqliteStore  *self,
                        GPtrArray           *pending,
                        GError             **error)
 {
-  gint64 old_rev, expected, n_rows;
+  gint64 old_rev, expected, n_rows, n_added = 0;
   gboolean dense = TRUE;
+  gboolean due;
 
   if (!get_writable_doc (self, doc_id, &old_rev, error))
     return FALSE;
@@ -693,6 +748,7 @@ save_committed_locked (PatchesSqliteStore  *self,
         expected = change->rev + 1;
         if (!insert_committed (self, doc_id, change, error))
           return FALSE;
+        n_added++;
       }
   if (expected != rev + 1)
     dense = FALSE;
@@ -712,14 +768,19 @@ save_committed_locked (PatchesSqliteStore  *self,
   if (pending != NULL && !replace_pending (self, doc_id, pending, error))
     return FALSE;
 
-  /* Compact: a long log, or one the replay could not cross (a gap, or a
-   * revision reached without changes), is replaced by the given state. */
+  /* Compact: a log that is due, or one the replay could not cross (a
+   * gap, or a revision reached without changes), is replaced by the
+   * given state. */
   if (state == NULL)
     return TRUE;
-  if (!count_committed (self, doc_id, &n_rows, error))
-    return FALSE;
-  if (dense && n_rows <= COMPACT_AFTER)
-    return TRUE;
+  if (dense)
+    {
+      if (!count_committed (self, doc_id, rev, &n_rows, error) ||
+          !log_is_due (self, doc_id, n_rows, n_added, &due, error))
+        return FALSE;
+      if (!due)
+        return TRUE;
+    }
 
   return put_snapshot (self, doc_id, state, rev, error) &&
          patches_sqlite_run_for (&self->sql, STMT_DELETE_COMMITTED, doc_id,
