@@ -16,6 +16,7 @@
 #include "patches-commit.h"
 #include "patches-ot.h"
 #include "patches-text.h"
+#include "patches-test-log.h"
 
 /* A store: one change log per test (doc id ignored), versions as
  * metadata plus a state, and tombstones. */
@@ -59,9 +60,7 @@ store_get_current_rev (gpointer     data,
 {
   Store *store = data;
 
-  *rev = store->log->len > 0
-    ? ((PatchesChange *) g_ptr_array_index (store->log, store->log->len - 1))->rev
-    : 0;
+  *rev = patches_test_log_head (store->log);
   return TRUE;
 }
 
@@ -75,22 +74,8 @@ store_list_changes (gpointer     data,
                     GError     **error)
 {
   Store *store = data;
-  GPtrArray *out = patches_changes_new ();
-  guint n = store->log->len;
 
-  for (guint k = 0; k < n; k++)
-    {
-      PatchesChange *change = g_ptr_array_index (store->log, reverse ? n - 1 - k : k);
-
-      if ((start_after >= 0 && change->rev <= start_after) ||
-          (end_before >= 0 && change->rev >= end_before))
-        continue;
-      g_ptr_array_add (out, patches_change_ref (change));
-      if (limit > 0 && out->len >= limit)
-        break;
-    }
-
-  return out;
+  return patches_test_log_range (store->log, start_after, end_before, limit, reverse);
 }
 
 static gboolean
@@ -100,8 +85,6 @@ store_save_changes (gpointer     data,
                     GError     **error)
 {
   Store *store = data;
-  g_autoptr(GPtrArray) dups = g_ptr_array_new ();
-  gint64 head = 0;
 
   store->n_saves++;
   if (store->fail_revs > 0)
@@ -112,33 +95,7 @@ store_save_changes (gpointer     data,
       return FALSE;
     }
 
-  store_get_current_rev (store, doc_id, &head, NULL);
-  for (guint i = 0; i < changes->len; i++)
-    {
-      PatchesChange *change = g_ptr_array_index (changes, i);
-
-      for (guint j = 0; j < store->log->len; j++)
-        if (g_strcmp0 (((PatchesChange *) g_ptr_array_index (store->log, j))->id, change->id) == 0)
-          g_ptr_array_add (dups, change->id);
-    }
-  if (dups->len > 0)
-    {
-      g_ptr_array_add (dups, NULL);
-      patches_commit_set_duplicate_ids_error (error, doc_id, (const char * const *) dups->pdata);
-      return FALSE;
-    }
-
-  for (guint i = 0; i < changes->len; i++)
-    if (((PatchesChange *) g_ptr_array_index (changes, i))->rev != head + 1 + i)
-      {
-        g_set_error (error, PATCHES_COMMIT_ERROR, PATCHES_COMMIT_ERROR_REV_CONFLICT,
-                     "Revision conflict");
-        return FALSE;
-      }
-
-  for (guint i = 0; i < changes->len; i++)
-    g_ptr_array_add (store->log, patches_change_ref (g_ptr_array_index (changes, i)));
-  return TRUE;
+  return patches_test_log_append (store->log, doc_id, changes, error);
 }
 
 static gint64

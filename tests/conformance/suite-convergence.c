@@ -15,6 +15,7 @@
 #include "patches-commit.h"
 #include "patches-ot.h"
 #include "patches-patch-private.h"
+#include "patches-test-log.h"
 
 /* The server: one change log, no versions (they never change a commit's
  * outcome). */
@@ -22,99 +23,6 @@
 typedef struct {
   GPtrArray *log;
 } SimServer;
-
-static gboolean
-log_get_current_rev (gpointer     data,
-                     const char  *doc_id,
-                     gint64      *rev,
-                     GError     **error)
-{
-  SimServer *server = data;
-
-  *rev = server->log->len > 0
-    ? ((PatchesChange *) g_ptr_array_index (server->log, server->log->len - 1))->rev
-    : 0;
-  return TRUE;
-}
-
-static GPtrArray *
-log_list_changes (gpointer     data,
-                  const char  *doc_id,
-                  gint64       start_after,
-                  gint64       end_before,
-                  guint        limit,
-                  gboolean     reverse,
-                  GError     **error)
-{
-  SimServer *server = data;
-  GPtrArray *out = patches_changes_new ();
-  guint n = server->log->len;
-
-  for (guint k = 0; k < n; k++)
-    {
-      PatchesChange *change = g_ptr_array_index (server->log, reverse ? n - 1 - k : k);
-
-      if ((start_after >= 0 && change->rev <= start_after) ||
-          (end_before >= 0 && change->rev >= end_before))
-        continue;
-      g_ptr_array_add (out, patches_change_ref (change));
-      if (limit > 0 && out->len >= limit)
-        break;
-    }
-
-  return out;
-}
-
-static gboolean
-log_save_changes (gpointer     data,
-                  const char  *doc_id,
-                  GPtrArray   *changes,
-                  GError     **error)
-{
-  SimServer *server = data;
-  g_autoptr(GPtrArray) dups = g_ptr_array_new ();
-  gint64 head = 0;
-
-  log_get_current_rev (server, doc_id, &head, NULL);
-
-  for (guint i = 0; i < changes->len; i++)
-    {
-      PatchesChange *change = g_ptr_array_index (changes, i);
-
-      for (guint j = 0; j < server->log->len; j++)
-        if (g_strcmp0 (((PatchesChange *) g_ptr_array_index (server->log, j))->id, change->id) == 0)
-          g_ptr_array_add (dups, change->id);
-    }
-  if (dups->len > 0)
-    {
-      g_ptr_array_add (dups, NULL);
-      patches_commit_set_duplicate_ids_error (error, doc_id, (const char * const *) dups->pdata);
-      return FALSE;
-    }
-
-  for (guint i = 0; i < changes->len; i++)
-    {
-      PatchesChange *change = g_ptr_array_index (changes, i);
-
-      if (change->rev != head + 1 + i)
-        {
-          g_set_error (error, PATCHES_COMMIT_ERROR, PATCHES_COMMIT_ERROR_REV_CONFLICT,
-                       "Revision %" G_GINT64_FORMAT " does not follow the head %"
-                       G_GINT64_FORMAT, change->rev, head + i);
-          return FALSE;
-        }
-    }
-
-  for (guint i = 0; i < changes->len; i++)
-    g_ptr_array_add (server->log, patches_change_ref (g_ptr_array_index (changes, i)));
-  return TRUE;
-}
-
-static const PatchesHistoryFuncs log_funcs = {
-  .get_current_rev = log_get_current_rev,
-  .list_changes = log_list_changes,
-  .save_changes = log_save_changes,
-};
 
 /* The clients */
 
@@ -191,7 +99,7 @@ commit (SimServer   *server,
   g_autoptr(PatchesCommit) request = NULL;
 
   request = patches_commit_new (doc_id, changes, NULL, client_id, now, NULL);
-  if (!patches_commit_run (request, &log_funcs, server, error))
+  if (!patches_commit_run (request, &patches_test_log_funcs, server->log, error))
     return FALSE;
 
   *response = concat_changes (patches_commit_get_catchup (request),
@@ -452,7 +360,7 @@ check_end (SimServer   *server,
   if (!conformance_check_value ("server head state", head, expect_state, why))
     return FALSE;
 
-  log_get_current_rev (server, NULL, &server_rev, NULL);
+  server_rev = patches_test_log_head (server->log);
   if (server_rev != expect_rev)
     {
       *why = g_strdup_printf ("server head is rev %" G_GINT64_FORMAT ", expected %" G_GINT64_FORMAT,

@@ -13,6 +13,7 @@
 #include "conformance.h"
 #include "patches-commit.h"
 #include "patches-ot.h"
+#include "patches-test-log.h"
 
 typedef struct {
   PatchesValue *meta;
@@ -97,9 +98,7 @@ mem_get_current_rev (gpointer     data,
 {
   MemDoc *doc = mem_doc (data, doc_id, FALSE);
 
-  *rev = 0;
-  if (doc != NULL && doc->log->len > 0)
-    *rev = ((PatchesChange *) g_ptr_array_index (doc->log, doc->log->len - 1))->rev;
+  *rev = doc != NULL ? patches_test_log_head (doc->log) : 0;
   return TRUE;
 }
 
@@ -113,23 +112,10 @@ mem_list_changes (gpointer     data,
                   GError     **error)
 {
   MemDoc *doc = mem_doc (data, doc_id, FALSE);
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) patches_change_unref);
-  guint n = doc ? doc->log->len : 0;
 
-  for (guint k = 0; k < n; k++)
-    {
-      PatchesChange *change = g_ptr_array_index (doc->log, reverse ? n - 1 - k : k);
-
-      if (start_after >= 0 && change->rev <= start_after)
-        continue;
-      if (end_before >= 0 && change->rev >= end_before)
-        continue;
-      g_ptr_array_add (out, patches_change_ref (change));
-      if (limit > 0 && out->len >= limit)
-        break;
-    }
-
-  return out;
+  if (doc == NULL)
+    return patches_changes_new ();
+  return patches_test_log_range (doc->log, start_after, end_before, limit, reverse);
 }
 
 static int
