@@ -337,6 +337,7 @@ main (int   argc,
   g_clear_handle_id (&app.grace_source, g_source_remove);
   g_signal_handlers_disconnect_by_data (server, &app);
   g_clear_object (&server);
+  patches_server_store_wait_checkpoint (store);
   g_clear_object (&store);
 
   return 0;

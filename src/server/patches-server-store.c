@@ -548,6 +548,26 @@ patches_server_store_checkpoint (PatchesServerStore  *self,
 }
 
 /**
+ * patches_server_store_wait_checkpoint:
+ * @self: a #PatchesServerStore
+ *
+ * Runs the thread-default main context until the background copy of the
+ * write-ahead log, if one is running, has finished and let go of the
+ * store.  For shutting down: once the store is then released, it closes
+ * like any SQLite database (the last connection copies what is left and
+ * removes the log) instead of being kept alive, half-way through a
+ * copy, until the process exits.
+ */
+void
+patches_server_store_wait_checkpoint (PatchesServerStore *self)
+{
+  g_return_if_fail (PATCHES_IS_SERVER_STORE (self));
+
+  while (self->checkpoint_running)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/**
  * patches_server_store_get_transaction_depth:
  * @self: a #PatchesServerStore
  *

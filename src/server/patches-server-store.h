@@ -50,6 +50,7 @@ void           patches_server_store_rollback              (PatchesServerStore  *
 guint          patches_server_store_get_transaction_depth (PatchesServerStore  *self);
 gboolean       patches_server_store_checkpoint            (PatchesServerStore  *self,
                                                            GError             **error);
+void           patches_server_store_wait_checkpoint       (PatchesServerStore  *self);
 
 /* commitChanges */
 gboolean       patches_server_store_run_commit            (PatchesServerStore  *self,

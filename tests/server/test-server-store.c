@@ -1611,6 +1611,47 @@ test_checkpoints (void)
   assert_dense_log (store, "doc", "k", n);
 }
 
+/* Shutting down while the log is being copied in the background: after
+ * waiting for the copy, releasing the store closes the database, and the
+ * last connection removes the log */
+static void
+test_checkpoint_then_close (void)
+{
+  g_autoptr(TmpDb) tmp = tmp_db_new ();
+  PatchesServerStore *store = open_store (tmp->path);
+  g_autofree char *wal_path = g_strconcat (tmp->path, "-wal", NULL);
+  g_autofree char *filler = g_strnfill (900, 'f');
+  g_autoptr(GError) error = NULL;
+  gpointer weak = store;
+
+  patches_server_store_set_checkpoint_pages (store, 200, 40);
+
+  /* The main context does not run: the first copy stays in flight */
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *json = g_strdup_printf ("[{\"id\":\"k%u\",\"baseRev\":%u,\"rev\":%u,"
+                                               "\"ops\":[{\"op\":\"add\",\"path\":\"/f%u\",\"value\":\"%s\"}],"
+                                               "\"createdAt\":%u,\"committedAt\":0}]",
+                                               i + 1, i, i + 1, i, filler, 1700000000 + i);
+
+      commit_ok (store, "doc", json, 1700000000000 + i);
+    }
+  g_assert_cmpuint (patches_server_store_get_n_checkpoints (store), ==, 0);
+
+  patches_server_store_wait_checkpoint (store);
+  g_assert_cmpuint (patches_server_store_get_n_checkpoints (store), ==, 1);
+
+  g_object_add_weak_pointer (G_OBJECT (store), &weak);
+  g_object_unref (store);
+  g_assert_null (weak);
+  g_assert_false (g_file_test (wal_path, G_FILE_TEST_EXISTS));
+
+  store = patches_server_store_open (tmp->path, &error);
+  g_assert_no_error (error);
+  assert_dense_log (store, "doc", "k", 100);
+  g_object_unref (store);
+}
+
 static void
 test_tombstones (void)
 {
@@ -1701,6 +1742,7 @@ main (int   argc,
   g_test_add_func ("/server-store/versions/chain", test_versions_chain);
   g_test_add_func ("/server-store/versions/interleaved", test_versions_interleaved);
   g_test_add_func ("/server-store/transactions/checkpoints", test_checkpoints);
+  g_test_add_func ("/server-store/transactions/checkpoint-then-close", test_checkpoint_then_close);
   g_test_add_func ("/server-store/tombstones", test_tombstones);
 
   return g_test_run ();
