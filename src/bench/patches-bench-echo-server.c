@@ -92,13 +92,24 @@ answer_error (SoupWebsocketConnection *ws,
   soup_websocket_connection_send_text (ws, text);
 }
 
+/* The string at @index of @array, or NULL (no warning for other types) */
+static const char *
+string_at (JsonArray *array,
+           guint      index)
+{
+  JsonNode *node = index < json_array_get_length (array) ? json_array_get_element (array, index) : NULL;
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+    ? json_node_get_string (node) : NULL;
+}
+
 static void
 subscribe (SoupWebsocketConnection *ws,
            JsonArray               *ids)
 {
   for (guint i = 0; i < json_array_get_length (ids); i++)
     {
-      const char *doc_id = json_array_get_string_element (ids, i);
+      const char *doc_id = string_at (ids, i);
       GPtrArray *list;
 
       if (doc_id == NULL)
@@ -159,7 +170,8 @@ commit (SoupWebsocketConnection *ws,
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      JsonObject *change = json_array_get_object_element (array, i);
+      JsonNode *node = json_array_get_element (array, i);
+      JsonObject *change = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 
       if (change == NULL)
         continue;
@@ -198,6 +210,8 @@ on_message (SoupWebsocketConnection *ws,
   const char *data = g_bytes_get_data (message, &size);
   JsonObject *frame;
   JsonNode *id;
+  JsonNode *params_node;
+  JsonNode *method_node;
   JsonArray *params;
   const char *method;
 
@@ -210,8 +224,12 @@ on_message (SoupWebsocketConnection *ws,
 
   frame = json_node_get_object (json_parser_get_root (parser));
   id = json_object_get_member (frame, "id");
-  method = json_object_get_string_member_with_default (frame, "method", "");
-  params = json_object_get_array_member (frame, "params");
+  method_node = json_object_get_member (frame, "method");
+  method = method_node != NULL && JSON_NODE_HOLDS_VALUE (method_node) &&
+           json_node_get_value_type (method_node) == G_TYPE_STRING
+    ? json_node_get_string (method_node) : "";
+  params_node = json_object_get_member (frame, "params");
+  params = params_node != NULL && JSON_NODE_HOLDS_ARRAY (params_node) ? json_node_get_array (params_node) : NULL;
   if (id == NULL)
     return;
   if (params == NULL || json_array_get_length (params) < 1)
@@ -225,17 +243,17 @@ on_message (SoupWebsocketConnection *ws,
       subscribe (ws, json_array_get_array_element (params, 0));
       answer (ws, id, json_node_copy (json_array_get_element (params, 0)));
     }
-  else if (strcmp (method, "getDoc") == 0 && json_array_get_string_element (params, 0) != NULL)
-    answer (ws, id, get_doc (json_array_get_string_element (params, 0)));
+  else if (strcmp (method, "getDoc") == 0 && string_at (params, 0) != NULL)
+    answer (ws, id, get_doc (string_at (params, 0)));
   else if (strcmp (method, "commitChanges") == 0 && json_array_get_length (params) >= 2 &&
-           json_array_get_string_element (params, 0) != NULL &&
+           string_at (params, 0) != NULL &&
            JSON_NODE_HOLDS_ARRAY (json_array_get_element (params, 1)))
     {
       g_autoptr(JsonNode) changes = json_node_copy (json_array_get_element (params, 1));
       JsonObject *result = json_object_new ();
       JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
-      commit (ws, json_array_get_string_element (params, 0), changes);
+      commit (ws, string_at (params, 0), changes);
       json_object_set_member (result, "changes", g_steal_pointer (&changes));
       json_node_take_object (node, result);
       answer (ws, id, node);
