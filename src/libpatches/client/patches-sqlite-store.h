@@ -1,8 +1,10 @@
 /* patches-sqlite-store.h
  *
- * A #PatchesStore in one SQLite file (WAL; local edits durable on
- * return, synchronous=FULL; a versioned schema with migrations).  A damaged file or one written by a
- * newer schema is refused with a clear error, never reset.
+ * A #PatchesStore in one SQLite file: WAL, local edits durable when the
+ * call returns (synchronous=FULL), what the server sent written without
+ * waiting for the disk, and a versioned schema with migrations.  A
+ * damaged file or one written by a newer schema is refused with a clear
+ * error, never reset.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
