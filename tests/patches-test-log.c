@@ -53,6 +53,49 @@ patches_test_log_range (GPtrArray *log,
 }
 
 /**
+ * patches_test_log_check_ids:
+ * @log: (element-type PatchesChange): the log
+ * @doc_id: the document, for the error
+ * @changes: (element-type PatchesChange): changes about to be saved
+ * @error: return location for a #GError
+ *
+ * Returns: %FALSE, with the duplicate-ids error of
+ *   patches_commit_set_duplicate_ids_error() naming them, when some of
+ *   @changes have an id already in @log
+ */
+gboolean
+patches_test_log_check_ids (GPtrArray   *log,
+                            const char  *doc_id,
+                            GPtrArray   *changes,
+                            GError     **error)
+{
+  g_autoptr(GPtrArray) dups = g_ptr_array_new ();
+  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint j = 0; j < log->len; j++)
+    {
+      const char *id = ((PatchesChange *) g_ptr_array_index (log, j))->id;
+
+      if (id != NULL)
+        g_hash_table_add (ids, (gpointer) id);
+    }
+
+  for (guint i = 0; i < changes->len; i++)
+    {
+      PatchesChange *change = g_ptr_array_index (changes, i);
+
+      if (change->id != NULL && g_hash_table_contains (ids, change->id))
+        g_ptr_array_add (dups, change->id);
+    }
+  if (dups->len == 0)
+    return TRUE;
+
+  g_ptr_array_add (dups, NULL);
+  patches_commit_set_duplicate_ids_error (error, doc_id, (const char * const *) dups->pdata);
+  return FALSE;
+}
+
+/**
  * patches_test_log_append:
  * @log: (element-type PatchesChange): the log
  * @doc_id: the document, for the error
@@ -71,23 +114,10 @@ patches_test_log_append (GPtrArray   *log,
                          GPtrArray   *changes,
                          GError     **error)
 {
-  g_autoptr(GPtrArray) dups = g_ptr_array_new ();
   gint64 head = patches_test_log_head (log);
 
-  for (guint i = 0; i < changes->len; i++)
-    {
-      PatchesChange *change = g_ptr_array_index (changes, i);
-
-      for (guint j = 0; j < log->len; j++)
-        if (g_strcmp0 (((PatchesChange *) g_ptr_array_index (log, j))->id, change->id) == 0)
-          g_ptr_array_add (dups, change->id);
-    }
-  if (dups->len > 0)
-    {
-      g_ptr_array_add (dups, NULL);
-      patches_commit_set_duplicate_ids_error (error, doc_id, (const char * const *) dups->pdata);
-      return FALSE;
-    }
+  if (!patches_test_log_check_ids (log, doc_id, changes, error))
+    return FALSE;
 
   for (guint i = 0; i < changes->len; i++)
     {

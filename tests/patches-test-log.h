@@ -16,16 +16,20 @@
 
 G_BEGIN_DECLS
 
-gint64     patches_test_log_head    (GPtrArray   *log);
-GPtrArray *patches_test_log_range   (GPtrArray   *log,
-                                     gint64       start_after,
-                                     gint64       end_before,
-                                     guint        limit,
-                                     gboolean     reverse);
-gboolean   patches_test_log_append  (GPtrArray   *log,
-                                     const char  *doc_id,
-                                     GPtrArray   *changes,
-                                     GError     **error);
+gint64     patches_test_log_head      (GPtrArray   *log);
+GPtrArray *patches_test_log_range     (GPtrArray   *log,
+                                       gint64       start_after,
+                                       gint64       end_before,
+                                       guint        limit,
+                                       gboolean     reverse);
+gboolean   patches_test_log_check_ids (GPtrArray   *log,
+                                       const char  *doc_id,
+                                       GPtrArray   *changes,
+                                       GError     **error);
+gboolean   patches_test_log_append    (GPtrArray   *log,
+                                       const char  *doc_id,
+                                       GPtrArray   *changes,
+                                       GError     **error);
 
 /* The log alone as a history (no versions): the data is the GPtrArray */
 extern const PatchesHistoryFuncs patches_test_log_funcs;

@@ -135,31 +135,13 @@ mem_save_changes (gpointer     data,
                   GError     **error)
 {
   MemDoc *doc = mem_doc (data, doc_id, TRUE);
-  g_autoptr(GPtrArray) dups = g_ptr_array_new ();
-  g_autoptr(GHashTable) ids = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) revs = g_hash_table_new (g_int64_hash, g_int64_equal);
 
+  if (!patches_test_log_check_ids (doc->log, doc_id, changes, error))
+    return FALSE;
+
   for (guint i = 0; i < doc->log->len; i++)
-    {
-      PatchesChange *change = g_ptr_array_index (doc->log, i);
-
-      g_hash_table_add (ids, change->id);
-      g_hash_table_add (revs, &change->rev);
-    }
-
-  for (guint i = 0; i < changes->len; i++)
-    {
-      PatchesChange *change = g_ptr_array_index (changes, i);
-
-      if (g_hash_table_contains (ids, change->id))
-        g_ptr_array_add (dups, change->id);
-    }
-  if (dups->len > 0)
-    {
-      g_ptr_array_add (dups, NULL);
-      patches_commit_set_duplicate_ids_error (error, doc_id, (const char * const *) dups->pdata);
-      return FALSE;
-    }
+    g_hash_table_add (revs, &((PatchesChange *) g_ptr_array_index (doc->log, i))->rev);
 
   for (guint i = 0; i < changes->len; i++)
     {
