@@ -1663,6 +1663,21 @@ throttle_connect (Peer *peer)
                     PATCHES_SYNC_MAX_CONCURRENT_SYNCS);
 }
 
+/* Sets /body of every document of @docs to @value and waits until each
+ * has committed revision @rev */
+static void
+set_bodies_committed (GPtrArray  *docs,
+                      const char *value,
+                      gint64      rev)
+{
+  for (guint i = 0; i < docs->len; i++)
+    set_string (g_ptr_array_index (docs, i), "/body", value);
+  WAIT_UNTIL (({ gboolean all = TRUE;
+                 for (guint i = 0; i < docs->len && all; i++)
+                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == rev;
+                 all; }));
+}
+
 static void
 assert_docs_synced (Peer        *peer,
                     char       **ids,
@@ -1712,23 +1727,13 @@ test_throttle (void)
 
   /* while r is away every document changes: its next initial sync pulls */
   patches_sync_disconnect (r->sync);
-  for (guint i = 0; i < docs->len; i++)
-    set_string (g_ptr_array_index (docs, i), "/body", "changed");
-  WAIT_UNTIL (({ gboolean all = TRUE;
-                 for (guint i = 0; i < docs->len && all; i++)
-                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == 2;
-                 all; }));
+  set_bodies_committed (docs, "changed", 2);
   throttle_connect (r);
   assert_docs_synced (r, ids, 2);
 
   /* a disconnection in the middle empties the line: nothing more starts */
   patches_sync_disconnect (r->sync);
-  for (guint i = 0; i < docs->len; i++)
-    set_string (g_ptr_array_index (docs, i), "/body", "again");
-  WAIT_UNTIL (({ gboolean all = TRUE;
-                 for (guint i = 0; i < docs->len && all; i++)
-                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == 3;
-                 all; }));
+  set_bodies_committed (docs, "again", 3);
   _patches_sync_get_peak_running (r->sync, TRUE);
   peer_start_connect (r);
   WAIT_UNTIL (_patches_sync_get_peak_running (r->sync, FALSE) > 0);
@@ -1868,12 +1873,7 @@ test_throttle_edit (void)
 
   /* every document changes on the server while r is away */
   patches_sync_disconnect (r->sync);
-  for (guint i = 0; i < docs->len; i++)
-    set_string (g_ptr_array_index (docs, i), "/body", "server");
-  WAIT_UNTIL (({ gboolean all = TRUE;
-                 for (guint i = 0; i < docs->len && all; i++)
-                   all = patches_doc_get_committed_rev (g_ptr_array_index (docs, i)) == 2;
-                 all; }));
+  set_bodies_committed (docs, "server", 2);
 
   /* r connects; once its line is moving, a document still in it */
   _patches_sync_get_peak_running (r->sync, TRUE);

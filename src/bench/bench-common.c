@@ -165,3 +165,48 @@ bench_remove_dir (const char *path)
     }
   g_rmdir (path);
 }
+
+/* Documents */
+
+/* Text for the benchmarks on a large note: about @size bytes of words in
+ * lines, one word in 25 bold, with accents and emoji (so that UTF-16
+ * units and characters differ), as a rich-text value */
+PatchesValue *
+bench_rich_text_new (GRand *rand,
+                     gsize  size)
+{
+  static const char * const words[] = {
+    "note", "sync", "patch", "delta", "édition", "server", "rope", "keystroke",
+    "document", "cursor", "😀", "offline", "merge", "text", "buffer", "über",
+  };
+  g_autoptr(PatchesDelta) delta = patches_delta_new ();
+  g_autoptr(PatchesValue) bold = patches_value_new_object ();
+  g_autoptr(GString) line = g_string_new (NULL);
+  gsize bytes = 0;
+
+  patches_value_object_set (bold, "bold", patches_value_new_bool (TRUE));
+
+  while (bytes < size)
+    {
+      guint n_words = g_rand_int_range (rand, 6, 14);
+
+      for (guint i = 0; i < n_words; i++)
+        {
+          const char *word = words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))];
+
+          if (g_rand_int_range (rand, 0, 25) == 0)
+            {
+              patches_delta_insert_utf8 (delta, line->str, NULL);
+              patches_delta_insert_utf8 (delta, word, bold);
+              bytes += line->len + strlen (word);
+              g_string_truncate (line, 0);
+            }
+          else
+            g_string_append (line, word);
+          g_string_append_c (line, i + 1 < n_words ? ' ' : '\n');
+        }
+    }
+  patches_delta_insert_utf8 (delta, line->str, NULL);
+
+  return patches_delta_to_value (delta);
+}

@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include "patches.h"
+
 G_BEGIN_DECLS
 
 /* Samples are gint64 µs; sort with g_array_sort (samples, bench_compare_gint64) */
@@ -31,5 +33,8 @@ GSubprocess *bench_start_server    (const char     *program,
 void         bench_stop_server     (GSubprocess    *server);
 void         bench_remove_db       (const char     *path);
 void         bench_remove_dir      (const char     *path);
+
+PatchesValue *bench_rich_text_new  (GRand          *rand,
+                                    gsize           size);
 
 G_END_DECLS

@@ -39,6 +39,7 @@
 
 #include <glib/gstdio.h>
 
+#include "bench-common.h"
 #include "patches.h"
 #include "patches-client.h"
 #include "patches-memory-store.h"
@@ -101,49 +102,6 @@ figures (GArray *samples)
   for (guint i = samples->len; i > 0 && g_array_index (samples, gint64, i - 1) > STALL_US; i--)
     f.n_stalls++;
   return f;
-}
-
-/* About @size bytes of words in lines, one word in 25 bold, with accents
- * and emoji (so that UTF-16 units and characters differ). */
-static PatchesValue *
-make_body (GRand *rand,
-           int    size)
-{
-  static const char * const words[] = {
-    "note", "sync", "patch", "delta", "édition", "server", "rope", "keystroke",
-    "document", "cursor", "😀", "offline", "merge", "text", "buffer", "über",
-  };
-  g_autoptr(PatchesDelta) delta = patches_delta_new ();
-  g_autoptr(PatchesValue) bold = patches_value_new_object ();
-  g_autoptr(GString) line = g_string_new (NULL);
-  gsize bytes = 0;
-
-  patches_value_object_set (bold, "bold", patches_value_new_bool (TRUE));
-
-  while (bytes < (gsize) size)
-    {
-      guint n_words = g_rand_int_range (rand, 6, 14);
-
-      for (guint i = 0; i < n_words; i++)
-        {
-          const char *word = words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))];
-
-          if (g_rand_int_range (rand, 0, 25) == 0)
-            {
-              patches_delta_insert_utf8 (delta, line->str, NULL);
-              patches_delta_insert_utf8 (delta, word, bold);
-              bytes += line->len + strlen (word);
-              g_string_truncate (line, 0);
-            }
-          else
-            g_string_append (line, word);
-          g_string_append_c (line, i + 1 < n_words ? ' ' : '\n');
-        }
-    }
-  g_string_append_c (line, '\n');
-  patches_delta_insert_utf8 (delta, line->str, NULL);
-
-  return patches_delta_to_value (delta);
 }
 
 static PatchesChange *
@@ -319,7 +277,7 @@ main (int   argc,
       return 2;
     }
 
-  body = make_body (rand, opt_text_size);
+  body = bench_rich_text_new (rand, opt_text_size);
   dir = g_dir_make_tmp ("patches-bench-apply-XXXXXX", &error);
   if (dir == NULL)
     {

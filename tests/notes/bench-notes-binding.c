@@ -22,6 +22,7 @@
 
 #include <adwaita.h>
 
+#include "bench-common.h"
 #include "patches.h"
 #include "patches-client.h"
 #include "patches-memory-store.h"
@@ -99,46 +100,6 @@ make_change (gint64      rev,
   return patches_change_from_value (value, NULL);
 }
 
-/* About 1 MB of words in lines, a few bold, with some accents and emoji */
-static PatchesValue *
-make_body (GRand *rand)
-{
-  static const char * const words[] = {
-    "note", "sync", "patch", "delta", "édition", "server", "rope", "keystroke",
-    "document", "cursor", "😀", "offline", "merge", "text", "buffer", "über",
-  };
-  g_autoptr(PatchesDelta) delta = patches_delta_new ();
-  g_autoptr(PatchesValue) bold = patches_value_new_object ();
-  g_autoptr(GString) line = g_string_new (NULL);
-  gsize bytes = 0;
-
-  patches_value_object_set (bold, "bold", patches_value_new_bool (TRUE));
-
-  while (bytes < TARGET_BYTES)
-    {
-      guint n_words = g_rand_int_range (rand, 6, 14);
-
-      for (guint i = 0; i < n_words; i++)
-        {
-          const char *word = words[g_rand_int_range (rand, 0, G_N_ELEMENTS (words))];
-
-          if (g_rand_int_range (rand, 0, 25) == 0)
-            {
-              patches_delta_insert_utf8 (delta, line->str, NULL);
-              patches_delta_insert_utf8 (delta, word, bold);
-              bytes += line->len + strlen (word);
-              g_string_truncate (line, 0);
-            }
-          else
-            g_string_append (line, word);
-          g_string_append_c (line, i + 1 < n_words ? ' ' : '\n');
-        }
-    }
-  patches_delta_insert_utf8 (delta, line->str, NULL);
-
-  return patches_delta_to_value (delta);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -175,7 +136,7 @@ main (int   argc,
   g_assert_no_error (error);
 
   /* The note, committed at rev 1 */
-  body = make_body (rand);
+  body = bench_rich_text_new (rand, TARGET_BYTES);
   ops = patches_value_new_array ();
   {
     PatchesValue *op = patches_value_new_object ();
