@@ -332,10 +332,11 @@ notes_notebook_committed_cb (PatchesClient *client,
     notes_note_item_refresh (item);
 }
 
+/* The sync badge of @doc_id's item, when its document is closed (an open
+ * document tells its item itself) */
 static void
-notes_notebook_client_pending_cb (PatchesClient *client,
-                                  const char    *doc_id,
-                                  NotesNotebook *self)
+notes_notebook_refresh_closed_sync_state (NotesNotebook *self,
+                                          const char    *doc_id)
 {
   NotesNoteItem *item = notes_notebook_lookup_doc (self, doc_id);
 
@@ -344,14 +345,19 @@ notes_notebook_client_pending_cb (PatchesClient *client,
 }
 
 static void
+notes_notebook_client_pending_cb (PatchesClient *client,
+                                  const char    *doc_id,
+                                  NotesNotebook *self)
+{
+  notes_notebook_refresh_closed_sync_state (self, doc_id);
+}
+
+static void
 notes_notebook_doc_state_changed_cb (PatchesSync   *sync,
                                      const char    *doc_id,
                                      NotesNotebook *self)
 {
-  NotesNoteItem *item = notes_notebook_lookup_doc (self, doc_id);
-
-  if (item != NULL && notes_note_item_peek_doc (item) == NULL)
-    notes_note_item_refresh_sync_state (item);
+  notes_notebook_refresh_closed_sync_state (self, doc_id);
 }
 
 /* An item leaves the list: its document is closed and no longer
