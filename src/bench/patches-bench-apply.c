@@ -69,16 +69,6 @@ typedef struct {
   guint  n_stalls;   /* samples over STALL_US */
 } Figures;
 
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 /* µs of CPU time this thread used so far */
 static gint64
 thread_cpu_us (void)
@@ -94,7 +84,7 @@ figures (GArray *samples)
 {
   Figures f;
 
-  g_array_sort (samples, compare_gint64);
+  g_array_sort (samples, bench_compare_gint64);
   f.p50 = g_array_index (samples, gint64, samples->len / 2);
   f.p99 = g_array_index (samples, gint64, MIN (samples->len - 1, samples->len * 99 / 100));
   f.max = g_array_index (samples, gint64, samples->len - 1);

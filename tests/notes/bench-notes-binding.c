@@ -57,21 +57,11 @@ update_last_cb (PatchesDoc   *doc,
   update_time = g_get_monotonic_time () - update_started;
 }
 
-static int
-compare_int64 (gconstpointer a,
-               gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a;
-  gint64 y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
 static void
 report (const char *what,
         GArray     *samples)
 {
-  g_array_sort (samples, compare_int64);
+  g_array_sort (samples, bench_compare_gint64);
   printf ("%-44s p50 %7" G_GINT64_FORMAT " µs   p99 %7" G_GINT64_FORMAT " µs   max %7" G_GINT64_FORMAT " µs   (n=%u)\n",
           what,
           g_array_index (samples, gint64, samples->len / 2),
