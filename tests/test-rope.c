@@ -25,20 +25,11 @@
 #include "patches-delta-private.h"
 #include "patches-rope-private.h"
 #include "patches-text-private.h"
+#include "patches-test-util.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-static PatchesValue *
-parse (const char *json)
-{
-  g_autoptr(GError) error = NULL;
-  PatchesValue *value = patches_value_parse (json, -1, &error);
-
-  g_assert_no_error (error);
-  return value;
-}
 
 /* @base steps, @long_factor times as many with PATCHES_LONG_TESTS set. */
 static guint
@@ -258,9 +249,9 @@ test_basic_empty (void)
 static void
 test_basic_edits (void)
 {
-  g_autoptr(PatchesValue) bold = parse ("{\"bold\":true}");
-  g_autoptr(PatchesValue) italic = parse ("{\"italic\":true}");
-  g_autoptr(PatchesValue) image = parse ("{\"image\":\"a.png\"}");
+  g_autoptr(PatchesValue) bold = patches_test_parse ("{\"bold\":true}");
+  g_autoptr(PatchesValue) italic = patches_test_parse ("{\"italic\":true}");
+  g_autoptr(PatchesValue) image = patches_test_parse ("{\"image\":\"a.png\"}");
   PatchesRope *rope = small_rope (bold, image);
   PatchesRopeLeaf *leaf;
   PatchesRopeIter iter;
@@ -377,7 +368,7 @@ test_basic_edits (void)
 static void
 test_copy_on_write (void)
 {
-  g_autoptr(PatchesValue) bold = parse ("{\"bold\":true}");
+  g_autoptr(PatchesValue) bold = patches_test_parse ("{\"bold\":true}");
   g_autoptr(GString) expect_rope = g_string_new (NULL);
   g_autoptr(GString) expect_copy = NULL;
   g_autoptr(GArray) units = g_array_new (FALSE, FALSE, sizeof (gunichar2));
@@ -490,12 +481,12 @@ test_copy_on_write (void)
 static void
 test_equal (void)
 {
-  g_autoptr(PatchesValue) bold = parse ("{\"bold\":true,\"size\":1}");
-  g_autoptr(PatchesValue) bold_again = parse ("{\"size\":1,\"bold\":true}");
-  g_autoptr(PatchesValue) italic = parse ("{\"italic\":true}");
-  g_autoptr(PatchesValue) image = parse ("{\"image\":\"a.png\"}");
-  g_autoptr(PatchesValue) image_again = parse ("{\"image\":\"a.png\"}");
-  g_autoptr(PatchesValue) other_image = parse ("{\"image\":\"b.png\"}");
+  g_autoptr(PatchesValue) bold = patches_test_parse ("{\"bold\":true,\"size\":1}");
+  g_autoptr(PatchesValue) bold_again = patches_test_parse ("{\"size\":1,\"bold\":true}");
+  g_autoptr(PatchesValue) italic = patches_test_parse ("{\"italic\":true}");
+  g_autoptr(PatchesValue) image = patches_test_parse ("{\"image\":\"a.png\"}");
+  g_autoptr(PatchesValue) image_again = patches_test_parse ("{\"image\":\"a.png\"}");
+  g_autoptr(PatchesValue) other_image = patches_test_parse ("{\"image\":\"b.png\"}");
   const gunichar2 *text = (const gunichar2 *) u"abcdefghijklmnopqrstuvwxyz\n";
   PatchesRope *a = patches_rope_new ();
   PatchesRope *b = patches_rope_new ();
@@ -609,10 +600,10 @@ gen_init (Gen    *gen,
 {
   gen->rand = g_rand_new_with_seed (seed);
   for (guint i = 0; i < N_ATTRIBUTES; i++)
-    gen->attributes[i] = parse (attribute_pool[i / 2]);
+    gen->attributes[i] = patches_test_parse (attribute_pool[i / 2]);
   for (guint i = 0; i < N_EMBEDS; i++)
-    gen->embeds[i] = parse (embed_pool[i / 2]);
-  gen->no_bold = parse ("{\"bold\":null}");
+    gen->embeds[i] = patches_test_parse (embed_pool[i / 2]);
+  gen->no_bold = patches_test_parse ("{\"bold\":null}");
   gen->leaf_max = 0;
 }
 
