@@ -647,11 +647,11 @@ delete_doc_data (PatchesSqliteStore  *self,
  * it would have been compacted).  Cheaper than counting the rows, which
  * a long log makes slow. */
 static gboolean
-count_committed (PatchesSqliteStore  *self,
-                 const char          *doc_id,
-                 gint64               rev,
-                 gint64              *count,
-                 GError             **error)
+log_length (PatchesSqliteStore  *self,
+            const char          *doc_id,
+            gint64               rev,
+            gint64              *count,
+            GError             **error)
 {
   g_autoptr(PatchesCachedStmt) stmt =
     patches_sqlite_get_stmt_for (&self->sql, STMT_SNAPSHOT_REV, doc_id, error);
@@ -775,7 +775,7 @@ save_committed_locked (PatchesSqliteStore  *self,
     return TRUE;
   if (dense)
     {
-      if (!count_committed (self, doc_id, rev, &n_rows, error) ||
+      if (!log_length (self, doc_id, rev, &n_rows, error) ||
           !log_is_due (self, doc_id, n_rows, n_added, &due, error))
         return FALSE;
       if (!due)
