@@ -210,3 +210,19 @@ bench_rich_text_new (GRand *rand,
 
   return patches_delta_to_value (delta);
 }
+
+/* The ops of a change that sets @path to @value, as JSON text */
+char *
+bench_replace_ops_json (const char   *path,
+                        PatchesValue *value)
+{
+  g_autoptr(PatchesValue) ops = patches_value_new_array ();
+  PatchesValue *op = patches_value_new_object ();
+
+  patches_value_object_set (op, "op", patches_value_new_string ("replace"));
+  patches_value_object_set (op, "path", patches_value_new_string (path));
+  patches_value_object_set (op, "value", patches_value_ref (value));
+  patches_value_array_append (ops, op);
+
+  return patches_value_to_json (ops);
+}

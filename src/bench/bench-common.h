@@ -36,5 +36,7 @@ void         bench_remove_dir      (const char     *path);
 
 PatchesValue *bench_rich_text_new  (GRand          *rand,
                                     gsize           size);
+char         *bench_replace_ops_json (const char   *path,
+                                      PatchesValue *value);
 
 G_END_DECLS

@@ -150,7 +150,6 @@ run (PatchesStore *store,
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
   g_autoptr(PatchesClient) client = patches_client_new (store);
   g_autoptr(PatchesDoc) doc = NULL;
-  g_autoptr(PatchesValue) ops = patches_value_new_array ();
   g_autoptr(GError) error = NULL;
   g_autofree char *ops_json = NULL;
   gint64 rev;
@@ -158,15 +157,7 @@ run (PatchesStore *store,
   doc = patches_client_open_doc (client, DOC_ID, &error);
   g_assert_no_error (error);
 
-  {
-    PatchesValue *op = patches_value_new_object ();
-
-    patches_value_object_set (op, "op", patches_value_new_string ("replace"));
-    patches_value_object_set (op, "path", patches_value_new_string ("/body"));
-    patches_value_object_set (op, "value", patches_value_ref (body));
-    patches_value_array_append (ops, op);
-  }
-  ops_json = patches_value_to_json (ops);
+  ops_json = bench_replace_ops_json ("/body", body);
   apply_one (client, make_change ("remote-0", 1, ops_json));
   /* A first @txt edit makes the stored value a text value, as the first
    * keystroke of a session would. */

@@ -99,7 +99,6 @@ main (int   argc,
   g_autoptr(PatchesClient) client = NULL;
   g_autoptr(PatchesDoc) doc = NULL;
   g_autoptr(PatchesValue) body = NULL;
-  g_autoptr(PatchesValue) ops = NULL;
   g_autoptr(GPtrArray) changes = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) remote_total = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -127,16 +126,7 @@ main (int   argc,
 
   /* The note, committed at rev 1 */
   body = bench_rich_text_new (rand, TARGET_BYTES);
-  ops = patches_value_new_array ();
-  {
-    PatchesValue *op = patches_value_new_object ();
-
-    patches_value_object_set (op, "op", patches_value_new_string ("replace"));
-    patches_value_object_set (op, "path", patches_value_new_string ("/body"));
-    patches_value_object_set (op, "value", patches_value_ref (body));
-    patches_value_array_append (ops, op);
-  }
-  ops_json = patches_value_to_json (ops);
+  ops_json = bench_replace_ops_json ("/body", body);
   changes = patches_changes_new ();
   g_ptr_array_add (changes, make_change (0, 0, ops_json));
   patches_client_apply_committed (client, DOC_ID, changes, &error);
