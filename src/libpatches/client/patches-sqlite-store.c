@@ -1141,20 +1141,24 @@ patches_sqlite_store_set_meta (PatchesStore  *store,
                                GError       **error)
 {
   PatchesSqliteStore *self = PATCHES_SQLITE_STORE (store);
-  g_autoptr(PatchesCachedStmt) stmt = NULL;
+  gboolean ok;
 
-  if (!check_open (self, error) || !set_relaxed (self, FALSE, error))
+  /* A write like any other, so that it is durable like any other */
+  if (!begin_write (self, error))
     return FALSE;
 
-  /* One statement: atomic and durable on its own */
-  stmt = patches_sqlite_get_stmt_for (&self->sql, value != NULL ? STMT_SET_META : STMT_DELETE_META,
-                                      key, error);
-  if (stmt == NULL)
-    return FALSE;
-  if (value != NULL)
-    sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+  {
+    g_autoptr(PatchesCachedStmt) stmt =
+      patches_sqlite_get_stmt_for (&self->sql, value != NULL ? STMT_SET_META : STMT_DELETE_META,
+                                   key, error);
 
-  return patches_sqlite_step_done (&self->sql, stmt, "Could not save a setting", error);
+    ok = stmt != NULL;
+    if (ok && value != NULL)
+      sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+    ok = ok && patches_sqlite_step_done (&self->sql, stmt, "Could not save a setting", error);
+  }
+
+  return finish (self, ok, error);
 }
 
 static void
